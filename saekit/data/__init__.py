@@ -1,0 +1,1 @@
+"""Model inputs: text corpora packed into token windows, and images."""

@@ -1,0 +1,1 @@
+"""Small vision model definitions saekit carries itself (torchvision cannot be used here)."""
