@@ -6,6 +6,7 @@ holds `context_length - 1` corpus tokens. Which positions hold special tokens is
 so the harvest can leave them out (their activations are outliers that dominate losses).
 """
 
+import hashlib
 import importlib.util
 import json
 import random
@@ -17,8 +18,6 @@ from typing import Literal
 import torch
 from torch import Tensor
 from transformers import PreTrainedTokenizerBase
-
-from saekit.provenance import fingerprint
 
 DEFAULT_CORPUS = "wiki-offline"
 BosPolicy = Literal["prepend", "none"]
@@ -35,7 +34,7 @@ class TextWindows:
 
     @property
     def fingerprint(self) -> str:
-        return fingerprint(self.tokens.flatten().tolist())
+        return hashlib.sha256(self.tokens.numpy().tobytes()).hexdigest()
 
 
 def wiki_offline_texts() -> list[str]:

@@ -1,0 +1,151 @@
+"""Read a store back: verified on open, memory-mapped, with a seeded shuffled batch iterator."""
+
+import logging
+from collections.abc import Iterator, Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+import torch
+from torch import Tensor
+
+from saekit.provenance import file_sha256
+from saekit.store.manifest import Manifest, StoreError
+from saekit.store.shard_io import read_shard
+
+log = logging.getLogger(__name__)
+
+Verify = Literal["sha256", "size", "none"]
+ROW_FIELDS = ("tokens", "positions", "windows")
+
+
+def acts_key(hook: str) -> str:
+    return f"acts.{hook}"
+
+
+class ActivationStore:
+    """A harvested store. Rows are aligned across hooks: row i of every hook is the same token
+    (or image position), described by `tokens`, `positions` and `windows` (window index)."""
+
+    def __init__(self, folder: Path, manifest: Manifest):
+        self.folder = folder
+        self.manifest = manifest
+
+    @classmethod
+    def open(cls, folder: str | Path, verify: Verify = "sha256") -> "ActivationStore":
+        """Open a store; every shard is checked against the manifest (`size`, or `sha256` too)
+        and a damaged one is named."""
+        folder = Path(folder)
+        manifest = Manifest.read(folder)
+        if not manifest.complete:
+            log.warning("%s is incomplete (harvest still running or stopped): %d shards readable",
+                        folder, len(manifest.shards))
+        store = cls(folder, manifest)
+        if verify != "none":
+            for shard in manifest.shards:
+                store._verify(shard, verify)
+        return store
+
+    def _verify(self, shard, verify: Verify) -> None:
+        path = self.folder / shard.file
+        if not path.is_file():
+            raise StoreError(f"shard {path} is missing")
+        if path.stat().st_size != shard.bytes:
+            raise StoreError(
+                f"shard {path} is truncated or altered: {path.stat().st_size} bytes, "
+                f"manifest says {shard.bytes}"
+            )
+        if verify == "sha256" and file_sha256(path) != shard.sha256:
+            raise StoreError(f"shard {path} is corrupted: its sha256 differs from the manifest")
+
+    @property
+    def hooks(self) -> list[str]:
+        return list(self.manifest.hooks)
+
+    def __len__(self) -> int:
+        return self.manifest.rows
+
+    def d(self, hook: str) -> int:
+        return self.manifest.hooks[hook].d
+
+    def shard(self, index: int) -> dict[str, Tensor]:
+        return read_shard(self.folder / self.manifest.shards[index].file)
+
+    def _column(self, key: str) -> Tensor:
+        return torch.cat([self.shard(i)[key] for i in range(len(self.manifest.shards))])
+
+    def activations(self, hook: str) -> Tensor:
+        """All rows of one hook, `[rows, d]` (read into memory)."""
+        return self._column(acts_key(self._check_hooks([hook])[0]))
+
+    @cached_property
+    def tokens(self) -> Tensor:
+        return self._column("tokens")
+
+    @cached_property
+    def positions(self) -> Tensor:
+        return self._column("positions")
+
+    @cached_property
+    def windows(self) -> Tensor:
+        return self._column("windows")
+
+    def _check_hooks(self, hooks: Sequence[str]) -> list[str]:
+        unknown = [h for h in hooks if h not in self.manifest.hooks]
+        if unknown:
+            raise KeyError(f"store has no hook {unknown}; it holds {self.hooks}")
+        return list(hooks)
+
+    def batches(
+        self,
+        hooks: str | Sequence[str] | None = None,
+        batch_size: int = 4096,
+        shuffle: bool = True,
+        seed: int = 0,
+        shards_in_memory: int = 8,
+        drop_nonfinite: bool = True,
+        drop_last: bool = False,
+    ) -> Iterator[Tensor | dict[str, Tensor]]:
+        """Batches of rows: a tensor for one hook name, a dict for a list (default: all hooks).
+
+        Shuffling is seeded and spans shards: shards are visited in a random order,
+        `shards_in_memory` at a time, and rows are shuffled within that window (plus the rows
+        left over from the previous one), so memory stays bounded by the window.
+        """
+        single = isinstance(hooks, str)
+        names = self._check_hooks([hooks] if single else list(hooks or self.hooks))
+        rng = torch.Generator().manual_seed(seed)
+        n_shards = len(self.manifest.shards)
+        order = torch.randperm(n_shards, generator=rng) if shuffle else torch.arange(n_shards)
+        carry: dict[str, Tensor] = {}
+        for start in range(0, n_shards, shards_in_memory):
+            pool = self._load_pool(order[start : start + shards_in_memory], names, carry)
+            if drop_nonfinite:
+                pool = _drop_nonfinite(pool)
+            n = next(iter(pool.values())).shape[0]
+            if shuffle:
+                perm = torch.randperm(n, generator=rng)
+                pool = {k: v[perm] for k, v in pool.items()}
+            full = n - n % batch_size
+            for b in range(0, full, batch_size):
+                batch = {k: v[b : b + batch_size] for k, v in pool.items()}
+                yield batch[names[0]] if single else batch
+            carry = {k: v[full:] for k, v in pool.items()}
+        if carry and next(iter(carry.values())).shape[0] and not drop_last:
+            yield carry[names[0]] if single else carry
+
+    def _load_pool(
+        self, shard_ids: Tensor, names: list[str], carry: dict[str, Tensor]
+    ) -> dict[str, Tensor]:
+        shards = [self.shard(int(i)) for i in shard_ids]
+        return {
+            name: torch.cat(([carry[name]] if carry else []) + [s[acts_key(name)] for s in shards])
+            for name in names
+        }
+
+
+def _drop_nonfinite(pool: dict[str, Tensor]) -> dict[str, Tensor]:
+    finite = torch.stack([torch.isfinite(v).all(dim=1) for v in pool.values()]).all(dim=0)
+    if bool(finite.all()):
+        return pool
+    return {k: v[finite] for k, v in pool.items()}

@@ -1,0 +1,81 @@
+"""Create or resume a store, one complete shard at a time."""
+
+import logging
+from pathlib import Path
+
+from torch import Tensor
+
+from saekit.store.manifest import (
+    MANIFEST,
+    SHARD_DIR,
+    Manifest,
+    ShardInfo,
+    StoreError,
+    describe_differences,
+)
+from saekit.store.shard_io import write_shard
+
+log = logging.getLogger(__name__)
+
+
+class StoreWriter:
+    """Appends shards to a store folder and keeps its manifest in step."""
+
+    def __init__(self, folder: Path, manifest: Manifest):
+        self.folder = folder
+        self.manifest = manifest
+
+    @classmethod
+    def open(cls, folder: str | Path, manifest: Manifest) -> "StoreWriter":
+        """Start a new store in `folder`, or resume the one there if it was made the same way."""
+        folder = Path(folder)
+        if (folder / MANIFEST).exists():
+            return cls._resume(folder, manifest)
+        if folder.exists() and any(folder.iterdir()):
+            raise StoreError(
+                f"{folder} is not empty and holds no activation store ({MANIFEST} missing): "
+                "choose a new or empty output folder"
+            )
+        (folder / SHARD_DIR).mkdir(parents=True, exist_ok=True)
+        manifest.write(folder)
+        return cls(folder, manifest)
+
+    @classmethod
+    def _resume(cls, folder: Path, requested: Manifest) -> "StoreWriter":
+        existing = Manifest.read(folder)
+        differences = describe_differences(existing.resume_key, requested.resume_key)
+        if differences:
+            raise StoreError(
+                f"{folder} holds a store made differently, so it cannot be resumed:\n  "
+                + "\n  ".join(differences)
+                + "\nUse a new output folder, or run with the store's settings."
+            )
+        for leftover in (folder / SHARD_DIR).glob("*.tmp"):
+            leftover.unlink()  # a shard that was being written when the run died
+        for shard in existing.shards:
+            path = folder / shard.file
+            if not path.is_file() or path.stat().st_size != shard.bytes:
+                raise StoreError(f"shard {path} is missing or truncated: the store is damaged")
+        if existing.shards:
+            log.info("resuming %s after %d complete shards", folder, len(existing.shards))
+        return cls(folder, existing)
+
+    @property
+    def batches_done(self) -> int:
+        return self.manifest.batches_done
+
+    def add_shard(
+        self, tensors: dict[str, Tensor], first_batch: int, n_batches: int, nonfinite: dict
+    ) -> ShardInfo:
+        rel = f"{SHARD_DIR}/{len(self.manifest.shards):05d}.safetensors"
+        size, digest = write_shard(self.folder / rel, tensors)
+        rows = next(iter(tensors.values())).shape[0]
+        shard = ShardInfo(rel, rows, size, digest, first_batch, n_batches, nonfinite)
+        self.manifest.shards.append(shard)
+        self.manifest.write(self.folder)
+        return shard
+
+    def finish(self) -> Manifest:
+        self.manifest.complete = True
+        self.manifest.write(self.folder)
+        return self.manifest
