@@ -1,0 +1,99 @@
+"""`saekit` command line: one subcommand per stage. The only core module that may reach
+`saekit.analysis` (lazily)."""
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+
+from saekit.cli_args import add_dataclass_arguments, dataclass_from_args
+from saekit.harvest import CollectConfig
+
+
+def _collect(args: argparse.Namespace) -> int:
+    from saekit.harvest import run_collect
+    from saekit.models import load_model
+
+    config = dataclass_from_args(CollectConfig, args)
+    store = run_collect(load_model(config.model, args.device), config, config.data, args.out)
+    print(f"{store.folder}: {len(store)} rows at {', '.join(store.hooks)}")
+    return 0
+
+
+def _hooks(args: argparse.Namespace) -> int:
+    from saekit.models import load_model
+
+    model = load_model(args.model, "cpu")
+    names = model.resolve_hooks(args.filter) if args.filter else None
+    for name in [p.name for p in names] if names else model.hook_names():
+        print(name)
+    return 0
+
+
+def _store_import(args: argparse.Namespace) -> int:
+    from saekit.store.importing import import_array
+
+    store = import_array(args.source, args.out, hook=args.hook, key=args.key)
+    print(f"{store.folder}: {len(store)} rows, d={store.d(args.hook)}")
+    return 0
+
+
+def _store_info(args: argparse.Namespace) -> int:
+    from saekit.store import ActivationStore
+
+    store = ActivationStore.open(args.path, verify=args.verify)
+    manifest = store.manifest
+    info = {
+        "model": manifest.model,
+        "complete": manifest.complete,
+        "rows": manifest.rows,
+        "shards": len(manifest.shards),
+        "hooks": {h: {"module": i.module, "shape": i.shape} for h, i in manifest.hooks.items()},
+        "nonfinite_rows": manifest.nonfinite(),
+    }
+    print(json.dumps(info, indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="saekit", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    collect = sub.add_parser("collect", help="harvest activations into a store")
+    add_dataclass_arguments(collect, CollectConfig)
+    collect.add_argument("--out", required=True, help="store folder (resumed if it holds one)")
+    collect.add_argument("--device", default=None, help="cpu, cuda, cuda:1 … (default: auto)")
+    collect.set_defaults(run=_collect)
+
+    hooks = sub.add_parser("hooks", help="list a model's hook names")
+    hooks.add_argument("--model", default=CollectConfig.model)
+    hooks.add_argument("filter", nargs="*", help="names or globs to expand")
+    hooks.set_defaults(run=_hooks)
+
+    store = sub.add_parser("store", help="activation-store utilities")
+    store_sub = store.add_subparsers(dest="store_command", required=True)
+    imp = store_sub.add_parser("import", help="turn an [N, d] .npy/.safetensors into a store")
+    imp.add_argument("source")
+    imp.add_argument("--out", required=True)
+    imp.add_argument("--hook", default="imported", help="name for the imported activations")
+    imp.add_argument("--key", default=None, help="tensor name inside a .safetensors file")
+    imp.set_defaults(run=_store_import)
+    info = store_sub.add_parser("info", help="verify a store and describe it")
+    info.add_argument("path")
+    info.add_argument("--verify", choices=["sha256", "size", "none"], default="sha256")
+    info.set_defaults(run=_store_info)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return args.run(args)
+    except (ValueError, KeyError, FileNotFoundError, ModuleNotFoundError) as err:
+        message = err.args[0] if isinstance(err, KeyError) and err.args else err
+        print(f"saekit {args.command}: error: {message}", file=sys.stderr)
+        return 2
