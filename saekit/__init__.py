@@ -11,13 +11,13 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "load_model": "saekit.models",
-    "harvest": "saekit.harvest",
-    "CollectConfig": "saekit.harvest",
+    "harvest": "saekit.collect",
+    "CollectConfig": "saekit.collect",
     "ActivationStore": "saekit.store",
 }
 
 if TYPE_CHECKING:
-    from saekit.harvest import CollectConfig, harvest
+    from saekit.collect import CollectConfig, harvest
     from saekit.models import load_model
     from saekit.store import ActivationStore
 

@@ -8,11 +8,11 @@ import sys
 from collections.abc import Sequence
 
 from saekit.cli_args import add_dataclass_arguments, dataclass_from_args
-from saekit.harvest import CollectConfig
+from saekit.collect import CollectConfig
 
 
 def _collect(args: argparse.Namespace) -> int:
-    from saekit.harvest import run_collect
+    from saekit.collect import run_collect
     from saekit.models import load_model
 
     config = dataclass_from_args(CollectConfig, args)

@@ -18,7 +18,7 @@ from torch import Tensor
 from tqdm.auto import tqdm
 
 from saekit.data.text import DEFAULT_CORPUS, BosPolicy
-from saekit.harvest_inputs import HarvestInputs, image_inputs, text_inputs
+from saekit.collect_inputs import HarvestInputs, image_inputs, text_inputs
 from saekit.hooks import HookPoint
 from saekit.models import DEFAULT_MODEL, HookedModel, LanguageModel, load_model
 from saekit.provenance import provenance
