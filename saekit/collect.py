@@ -110,6 +110,16 @@ def _batch_rows(
     return rows
 
 
+def _check_aligned(probe: dict[str, Tensor]) -> None:
+    """Rows are aligned across hooks, so every hook must have the same number of positions."""
+    lengths = {name: value.shape[1] for name, value in probe.items()}
+    if len(set(lengths.values())) > 1:
+        raise ValueError(
+            f"hook points with different numbers of positions cannot share a store: {lengths}; "
+            "harvest them into separate stores"
+        )
+
+
 def _check_disk(out: Path, bytes_needed: int) -> None:
     probe = out if out.exists() else next(p for p in out.parents if p.exists())
     free = shutil.disk_usage(probe).free
@@ -146,6 +156,7 @@ def run_collect(model: HookedModel, config: CollectConfig, data, out: Path) -> A
     points = model.resolve_hooks(config.hooks)
     inputs = _inputs_for(model, data, config)
     probe = model.capture(inputs.inputs[:1], points, config.stop_early)
+    _check_aligned(probe)
     hook_infos = {
         p.name: HookInfo(p.module, p.site, list(probe[p.name].shape[2:]), probe[p.name][0, 0].numel())
         for p in points

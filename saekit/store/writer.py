@@ -50,8 +50,10 @@ class StoreWriter:
                 + "\n  ".join(differences)
                 + "\nUse a new output folder, or run with the store's settings."
             )
-        for leftover in (folder / SHARD_DIR).glob("*.tmp"):
-            leftover.unlink()  # a shard that was being written when the run died
+        # files that were being written when the last run died
+        leftovers = [*(folder / SHARD_DIR).glob("*.tmp"), *folder.glob(f".{MANIFEST}.tmp-*")]
+        for leftover in leftovers:
+            leftover.unlink()
         for shard in existing.shards:
             path = folder / shard.file
             if not path.is_file() or path.stat().st_size != shard.bytes:

@@ -95,9 +95,9 @@ def test_config_rejects_nonsense():
         CollectConfig(dtype="int8")
 
 
-def collect_command(model: str, out: Path, tokens: int) -> list[str]:
+def collect_command(model: str, out: Path, tokens: int, hooks: str) -> list[str]:
     return [sys.executable, "-m", "saekit", "collect", "--model", model, "--out", str(out),
-            "--hooks", "blocks.*.hook_resid_post", "--tokens", str(tokens),
+            "--hooks", hooks, "--tokens", str(tokens),
             "--context-length", "64", "--batch-size", "2", "--shard-batches", "1",
             "--device", "cpu"]
 
@@ -130,18 +130,18 @@ def assert_stores_identical(a: Path, b: Path) -> None:
         assert (a / rel).read_bytes() == (b / rel).read_bytes(), f"{rel} differs"
 
 
-def run_kill_resume(model: str, tmp_path: Path, tokens: int, kill_at: int) -> None:
+def run_kill_resume(model: str, tmp_path: Path, tokens: int, kill_at: int, hooks: str) -> None:
+    """Harvest straight through; harvest again, SIGKILL it, resume it; compare the bytes."""
     env = os.environ | {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     straight, resumed = tmp_path / "straight", tmp_path / "resumed"
-    subprocess.run(collect_command(model, straight, tokens), env=env, check=True,
-                   capture_output=True)
-    done = kill_after_shards(collect_command(model, resumed, tokens), resumed, kill_at, env)
-    assert done >= kill_at
-    subprocess.run(collect_command(model, resumed, tokens), env=env, check=True,
-                   capture_output=True)
+    command = collect_command(model, straight, tokens, hooks)
+    subprocess.run(command, env=env, check=True, capture_output=True)
+    command = collect_command(model, resumed, tokens, hooks)
+    assert kill_after_shards(command, resumed, kill_at, env) >= kill_at
+    subprocess.run(command, env=env, check=True, capture_output=True)
     assert_stores_identical(straight, resumed)
     assert ActivationStore.open(resumed).manifest.complete
 
 
 def test_killed_harvest_resumes_bitwise_identical(tiny_lm_folder, tmp_path):
-    run_kill_resume(str(tiny_lm_folder), tmp_path, tokens=64 * 2 * 300, kill_at=3)
+    run_kill_resume(str(tiny_lm_folder), tmp_path, 64 * 2 * 300, 3, "blocks.*.hook_resid_post")
