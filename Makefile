@@ -23,7 +23,7 @@ env: $(STAMP)
 demo: env
 	$(PY) recipes/demo.py --out demo_out
 
-test: env
+test: lint
 	$(PY) -m pytest -q tests
 
 lint: env

@@ -52,11 +52,23 @@ def main() -> None:
     args = parser.parse_args()
 
     model = saekit.load_model(args.model)
-    config = CollectConfig(model=args.model, hooks=[args.hook], tokens=args.tokens,
-                           batch_size=args.batch_size, context_length=args.context_length)
+    config = CollectConfig(
+        model=args.model,
+        hooks=[args.hook],
+        tokens=args.tokens,
+        batch_size=args.batch_size,
+        context_length=args.context_length,
+    )
     full = CollectConfig(**{**vars(config), "stop_early": False})
-    windows = text_inputs(model, config.data, config.tokens, config.context_length,
-                          config.bos, config.exclude_special, config.seed).inputs
+    windows = text_inputs(
+        model,
+        config.data,
+        config.tokens,
+        config.context_length,
+        config.bos,
+        config.exclude_special,
+        config.seed,
+    ).inputs
     bare_forward(model, windows[: args.batch_size], args.batch_size)  # warm-up
     runs = {"bare forward": [], "harvest (stop early)": [], "harvest (full model)": []}
     for _ in range(args.repeat):
@@ -64,9 +76,11 @@ def main() -> None:
         runs["harvest (stop early)"].append(timed_harvest(model, config))
         runs["harvest (full model)"].append(timed_harvest(model, full))
     base = statistics.median(runs["bare forward"])
-    print(f"model {args.model}, hook {args.hook}, {args.tokens} tokens, "
-          f"batch {args.batch_size}x{args.context_length}, {torch.get_num_threads()} threads, "
-          f"median of {args.repeat}")
+    print(
+        f"model {args.model}, hook {args.hook}, {args.tokens} tokens, "
+        f"batch {args.batch_size}x{args.context_length}, {torch.get_num_threads()} threads, "
+        f"median of {args.repeat}"
+    )
     for name, values in runs.items():
         rate = statistics.median(values)
         print(f"{name:24s} {rate:10.0f} tok/s   ratio to bare forward {rate / base:5.2f}")

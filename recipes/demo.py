@@ -20,8 +20,10 @@ def summarise(store: saekit.ActivationStore) -> None:
     for hook in store.hooks:
         batch = next(store.batches(hook, batch_size=4096, seed=0)).float()
         norms = batch.norm(dim=1)
-        print(f"  {hook:28s} d={store.d(hook):5d}  |x| mean {norms.mean():8.2f}  "
-              f"max {norms.max():8.2f}  nonfinite rows {store.manifest.nonfinite()[hook]}")
+        print(
+            f"  {hook:28s} d={store.d(hook):5d}  |x| mean {norms.mean():8.2f}  "
+            f"max {norms.max():8.2f}  nonfinite rows {store.manifest.nonfinite()[hook]}"
+        )
 
 
 def main() -> None:
@@ -47,8 +49,9 @@ def main() -> None:
     summarise(text_store)
 
     vision = saekit.load_model("mobilenet-v2")
-    image_store = saekit.harvest(vision, "skimage", ["features.17", "features.18"],
-                                 args.out / "acts_mobilenet")
+    image_store = saekit.harvest(
+        vision, "skimage", ["features.17", "features.18"], args.out / "acts_mobilenet"
+    )
     summarise(image_store)
     print(f"\nStores are in {args.out}/; run the same command again and it resumes or skips.")
 

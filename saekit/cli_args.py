@@ -12,7 +12,7 @@ def field_docs(cls: type) -> dict[str, str]:
     tree = ast.parse(inspect.getsource(cls))
     body = tree.body[0].body
     docs = {}
-    for node, following in zip(body, body[1:]):
+    for node, following in zip(body, body[1:], strict=False):
         if (
             isinstance(node, ast.AnnAssign)
             and isinstance(following, ast.Expr)
@@ -31,7 +31,10 @@ def add_dataclass_arguments(parser: argparse.ArgumentParser, cls: type, skip=())
         flag = "--" + field.name.replace("_", "-")
         default = field.default_factory() if callable(field.default_factory) else field.default
         kind = hints[field.name]
-        options: dict = {"default": default, "help": f"{docs.get(field.name, '')} (default: {default})"}
+        options: dict = {
+            "default": default,
+            "help": f"{docs.get(field.name, '')} (default: {default})",
+        }
         if typing.get_origin(kind) is typing.Literal:
             options["choices"] = typing.get_args(kind)
         elif kind is bool:

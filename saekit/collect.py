@@ -17,8 +17,8 @@ import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 
-from saekit.data.text import DEFAULT_CORPUS, BosPolicy
 from saekit.collect_inputs import HarvestInputs, image_inputs, text_inputs
+from saekit.data.text import DEFAULT_CORPUS, BosPolicy
 from saekit.hooks import HookPoint
 from saekit.models import DEFAULT_MODEL, HookedModel, LanguageModel, load_model
 from saekit.provenance import provenance
@@ -35,7 +35,8 @@ class CollectConfig:
     """How to harvest activations (`saekit collect`)."""
 
     model: str = DEFAULT_MODEL
-    """Model spec: `smollm2-135m`, `gemma3-270m`, `mobilenet-v2`, a .gguf file, a folder, a hub id."""
+    """Model spec: `smollm2-135m`, `gemma3-270m`, `mobilenet-v2`, a .gguf file, a folder or a
+    hub id."""
     hooks: list[str] = field(default_factory=lambda: ["blocks.6.hook_resid_post"])
     """Hook names or globs: TransformerLens names (`blocks.6.hook_resid_post`) or module paths."""
     data: str = DEFAULT_CORPUS
@@ -74,8 +75,13 @@ class CollectConfig:
 def _inputs_for(model: HookedModel, data, config: CollectConfig) -> HarvestInputs:
     if isinstance(model, LanguageModel):
         return text_inputs(
-            model, data, config.tokens, config.context_length,
-            config.bos, config.exclude_special, config.seed,
+            model,
+            data,
+            config.tokens,
+            config.context_length,
+            config.bos,
+            config.exclude_special,
+            config.seed,
         )
     return image_inputs(model, data)
 
@@ -126,7 +132,7 @@ def _check_disk(out: Path, bytes_needed: int) -> None:
     if bytes_needed > free:
         raise StoreError(
             f"this harvest needs about {bytes_needed / 1e9:.2f} GB but {probe} has only "
-            f"{free / 1e9:.2f} GB free: lower --tokens, store --dtype float16, or pick another --out"
+            f"{free / 1e9:.2f} GB free: lower --tokens, use --dtype float16 or another --out"
         )
 
 
@@ -158,7 +164,9 @@ def run_collect(model: HookedModel, config: CollectConfig, data, out: Path) -> A
     probe = model.capture(inputs.inputs[:1], points, config.stop_early)
     _check_aligned(probe)
     hook_infos = {
-        p.name: HookInfo(p.module, p.site, list(probe[p.name].shape[2:]), probe[p.name][0, 0].numel())
+        p.name: HookInfo(
+            p.module, p.site, list(probe[p.name].shape[2:]), probe[p.name][0, 0].numel()
+        )
         for p in points
     }
     manifest = Manifest(
@@ -189,8 +197,13 @@ def _write_shards(model, points, inputs: HarvestInputs, config, writer: StoreWri
     remaining_items = n_items - first_batch * config.batch_size
     _check_disk(writer.folder, remaining_items * per_item * row_bytes)
     unit = "tok" if inputs.tokens is not None else "img"
-    bar = tqdm(total=n_items * per_item, initial=first_batch * config.batch_size * per_item,
-               unit=unit, unit_scale=True, desc="harvest")
+    bar = tqdm(
+        total=n_items * per_item,
+        initial=first_batch * config.batch_size * per_item,
+        unit=unit,
+        unit_scale=True,
+        desc="harvest",
+    )
     for shard_start in range(first_batch, n_batches, config.shard_batches):
         shard_stop = min(shard_start + config.shard_batches, n_batches)
         parts = []

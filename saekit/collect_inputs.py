@@ -48,4 +48,3 @@ def image_inputs(model: VisionModel, images: str | Sequence[Tensor]) -> HarvestI
     pixels = torch.cat([model.preprocess(img[None]) for img in tensors])
     digest = hashlib.sha256(pixels.numpy().tobytes()).hexdigest()
     return HarvestInputs(pixels, None, None, digest)
-

@@ -56,9 +56,9 @@ def offline_gguf_path(name: str) -> Path:
 
 def _cache_key(gguf: Path) -> str:
     stat = gguf.stat()
-    return hashlib.sha256(f"{gguf.resolve()}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[
-        :16
-    ]
+    return hashlib.sha256(
+        f"{gguf.resolve()}:{stat.st_size}:{stat.st_mtime_ns}".encode()
+    ).hexdigest()[:16]
 
 
 def fp32_copy_of(gguf: Path) -> Path:

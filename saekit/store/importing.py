@@ -43,8 +43,11 @@ def import_array(
     dtype = str(array.dtype).removeprefix("torch.")
     manifest = Manifest(
         model="external",
-        hooks={hook: HookInfo(module="external", site="external", shape=[array.shape[1]],
-                              d=array.shape[1])},
+        hooks={
+            hook: HookInfo(
+                module="external", site="external", shape=[array.shape[1]], d=array.shape[1]
+            )
+        },
         dtype=dtype,
         context_length=None,
         resume_key={"source": origin, "sha256": fp, "hook": hook, "shard_rows": shard_rows},

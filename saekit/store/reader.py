@@ -38,8 +38,11 @@ class ActivationStore:
         folder = Path(folder)
         manifest = Manifest.read(folder)
         if not manifest.complete:
-            log.warning("%s is incomplete (harvest still running or stopped): %d shards readable",
-                        folder, len(manifest.shards))
+            log.warning(
+                "%s is incomplete (harvest still running or stopped): %d shards readable",
+                folder,
+                len(manifest.shards),
+            )
         store = cls(folder, manifest)
         if verify != "none":
             for shard in manifest.shards:

@@ -33,8 +33,13 @@ def test_lens_names_match_transformer_bridge(smollm2):
     bridge = TransformerBridge.boot_transformers(
         "smollm2", hf_model=copy.module, tokenizer=copy.tokenizer, device="cpu"
     )
-    names = ["blocks.3.attn.hook_z", "blocks.3.attn.hook_pattern", "blocks.6.hook_resid_post",
-             "blocks.6.hook_mlp_out", "blocks.6.hook_attn_out"]
+    names = [
+        "blocks.3.attn.hook_z",
+        "blocks.3.attn.hook_pattern",
+        "blocks.6.hook_resid_post",
+        "blocks.6.hook_mlp_out",
+        "blocks.6.hook_attn_out",
+    ]
     ids = with_bos(smollm2, IOI)
     _, cache = bridge.run_with_cache(ids, names_filter=lambda n: n in names, prepend_bos=False)
     before = hooks_left(smollm2.module)
@@ -46,8 +51,13 @@ def test_lens_names_match_transformer_bridge(smollm2):
 
 
 def test_collect_on_the_default_model(smollm2, tmp_path):
-    store = saekit.harvest(smollm2, hooks=["blocks.6.hook_resid_post", "blocks.6.attn.hook_z"],
-                           out=tmp_path / "s", tokens=2048, batch_size=8)
+    store = saekit.harvest(
+        smollm2,
+        hooks=["blocks.6.hook_resid_post", "blocks.6.attn.hook_z"],
+        out=tmp_path / "s",
+        tokens=2048,
+        batch_size=8,
+    )
     assert len(store) > 1900
     bos = smollm2.tokenizer.bos_token_id
     assert bos not in store.tokens.tolist()

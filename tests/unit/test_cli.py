@@ -13,19 +13,39 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_python_dash_m_from_the_repo_root_reaches_the_analysis_layer():
     out = subprocess.run(
         [sys.executable, "-c", "import saekit.analysis, saekit; print(saekit.analysis.__file__)"],
-        cwd=ROOT, capture_output=True, text=True, check=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert Path(out.stdout.strip()) == ROOT / "analysis" / "__init__.py"
-    help_text = subprocess.run([sys.executable, "-m", "saekit", "--help"], cwd=ROOT,
-                               capture_output=True, text=True, check=True).stdout
+    help_text = subprocess.run(
+        [sys.executable, "-m", "saekit", "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert "collect" in help_text and "store" in help_text
 
 
 def test_store_import_and_info(tmp_path, capsys):
     array = np.random.default_rng(0).standard_normal((300, 6)).astype(np.float32)
     np.save(tmp_path / "x.npy", array)
-    assert main(["store", "import", str(tmp_path / "x.npy"), "--out", str(tmp_path / "s"),
-                 "--hook", "resid"]) == 0
+    assert (
+        main(
+            [
+                "store",
+                "import",
+                str(tmp_path / "x.npy"),
+                "--out",
+                str(tmp_path / "s"),
+                "--hook",
+                "resid",
+            ]
+        )
+        == 0
+    )
     assert np.array_equal(ActivationStore.open(tmp_path / "s").activations("resid").numpy(), array)
     assert main(["store", "info", str(tmp_path / "s")]) == 0
     assert '"rows": 300' in capsys.readouterr().out
@@ -38,9 +58,26 @@ def test_bad_input_is_a_clear_error_not_a_traceback(tmp_path, capsys):
 
 
 def test_collect_cli_on_the_tiny_model(tiny_lm_folder, tmp_path):
-    assert main(["collect", "--model", str(tiny_lm_folder), "--hooks", "blocks.1.attn.hook_z",
-                 "--tokens", "256", "--context-length", "32", "--out", str(tmp_path / "s"),
-                 "--device", "cpu"]) == 0
+    assert (
+        main(
+            [
+                "collect",
+                "--model",
+                str(tiny_lm_folder),
+                "--hooks",
+                "blocks.1.attn.hook_z",
+                "--tokens",
+                "256",
+                "--context-length",
+                "32",
+                "--out",
+                str(tmp_path / "s"),
+                "--device",
+                "cpu",
+            ]
+        )
+        == 0
+    )
     store = ActivationStore.open(tmp_path / "s")
     assert store.manifest.hooks["blocks.1.attn.hook_z"].shape == [4, 8]
     assert store.manifest.hooks["blocks.1.attn.hook_z"].module == "model.layers.1.self_attn.o_proj"

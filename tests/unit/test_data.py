@@ -10,12 +10,16 @@ def test_pack_windows_prepends_bos_and_separates_documents(tiny_lm):
     tok = tiny_lm.tokenizer
     docs = ["one two three", "four five six seven", "eight"]
     windows = pack_windows(docs, tok, context_length=4, n_windows=3, bos="prepend")
-    stream = [t for d in docs for t in tok(d, add_special_tokens=False).input_ids + [tok.eos_token_id]]
+    stream = [
+        t for d in docs for t in tok(d, add_special_tokens=False).input_ids + [tok.eos_token_id]
+    ]
     assert windows.tokens.shape == (3, 4)
     assert windows.tokens[:, 0].tolist() == [tok.bos_token_id] * 3
     assert windows.tokens[:, 1:].flatten().tolist() == stream[:9]
-    assert windows.special.tolist() == torch.isin(
-        windows.tokens, torch.tensor(tok.all_special_ids)).tolist()
+    assert (
+        windows.special.tolist()
+        == torch.isin(windows.tokens, torch.tensor(tok.all_special_ids)).tolist()
+    )
     raw = pack_windows(docs, tok, context_length=4, n_windows=2, bos="none")
     assert raw.tokens.flatten().tolist() == stream[:8]
 

@@ -13,7 +13,9 @@ from saekit.collect import CollectConfig
 from saekit.data.text import pack_windows
 from saekit.store import ActivationStore, Manifest, StoreError
 
-DOCS = [f"Document number {i} talks about cats, dogs and the weather in town {i}." for i in range(40)]
+DOCS = [
+    f"Document number {i} talks about cats, dogs and the weather in town {i}." for i in range(40)
+]
 
 
 def small_harvest(model, out, **kw):
@@ -69,11 +71,27 @@ def test_resume_with_other_settings_is_refused(tiny_lm, tmp_path, change, field)
 def test_resume_with_other_hook_or_corpus_is_refused(tiny_lm, tmp_path):
     small_harvest(tiny_lm, tmp_path / "s")
     with pytest.raises(StoreError, match="hooks: store has"):
-        saekit.harvest(tiny_lm, DOCS, "blocks.0.hook_resid_post", tmp_path / "s",
-                       tokens=512, context_length=32, batch_size=4, shard_batches=2)
+        saekit.harvest(
+            tiny_lm,
+            DOCS,
+            "blocks.0.hook_resid_post",
+            tmp_path / "s",
+            tokens=512,
+            context_length=32,
+            batch_size=4,
+            shard_batches=2,
+        )
     with pytest.raises(StoreError, match="data_fingerprint"):
-        saekit.harvest(tiny_lm, DOCS[::-1], "blocks.*.hook_resid_post", tmp_path / "s",
-                       tokens=512, context_length=32, batch_size=4, shard_batches=2)
+        saekit.harvest(
+            tiny_lm,
+            DOCS[::-1],
+            "blocks.*.hook_resid_post",
+            tmp_path / "s",
+            tokens=512,
+            context_length=32,
+            batch_size=4,
+            shard_batches=2,
+        )
 
 
 def test_not_enough_disk_is_refused_with_the_figure(tiny_lm, tmp_path, monkeypatch):
@@ -81,8 +99,11 @@ def test_not_enough_disk_is_refused_with_the_figure(tiny_lm, tmp_path, monkeypat
 
     from saekit import collect as harvest_module
 
-    monkeypatch.setattr(harvest_module.shutil, "disk_usage",
-                        lambda p: shutil._ntuple_diskusage(10**9, 10**9 - 1000, 1000))
+    monkeypatch.setattr(
+        harvest_module.shutil,
+        "disk_usage",
+        lambda p: shutil._ntuple_diskusage(10**9, 10**9 - 1000, 1000),
+    )
     with pytest.raises(StoreError, match=r"needs about 0\.00\d* GB but .* has only 0\.00 GB free"):
         small_harvest(tiny_lm, tmp_path / "s")
     assert Manifest.read(tmp_path / "s").shards == []
@@ -96,10 +117,28 @@ def test_config_rejects_nonsense():
 
 
 def collect_command(model: str, out: Path, tokens: int, hooks: str) -> list[str]:
-    return [sys.executable, "-m", "saekit", "collect", "--model", model, "--out", str(out),
-            "--hooks", hooks, "--tokens", str(tokens),
-            "--context-length", "64", "--batch-size", "2", "--shard-batches", "1",
-            "--device", "cpu"]
+    return [
+        sys.executable,
+        "-m",
+        "saekit",
+        "collect",
+        "--model",
+        model,
+        "--out",
+        str(out),
+        "--hooks",
+        hooks,
+        "--tokens",
+        str(tokens),
+        "--context-length",
+        "64",
+        "--batch-size",
+        "2",
+        "--shard-batches",
+        "1",
+        "--device",
+        "cpu",
+    ]
 
 
 def kill_after_shards(command: list[str], out: Path, n_shards: int, env: dict) -> int:

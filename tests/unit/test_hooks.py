@@ -57,7 +57,9 @@ def test_stop_early_skips_later_layers(tiny_lm):
     last = tiny_lm.module.model.layers[1]
     handle = last.register_forward_hook(lambda *a: calls.append(1))
     try:
-        tiny_lm.capture(torch.ones(1, 4, dtype=torch.long), tiny_lm.resolve_hooks("blocks.0.hook_resid_post"))
+        tiny_lm.capture(
+            torch.ones(1, 4, dtype=torch.long), tiny_lm.resolve_hooks("blocks.0.hook_resid_post")
+        )
         assert calls == []
         tiny_lm.capture(
             torch.ones(1, 4, dtype=torch.long),

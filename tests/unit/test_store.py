@@ -3,8 +3,7 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from saekit.store import ActivationStore, StoreError
-from saekit.store import shard_io
+from saekit.store import ActivationStore, StoreError, shard_io
 from saekit.store.importing import import_array
 from saekit.store.manifest import MANIFEST
 
@@ -31,7 +30,7 @@ def test_batches_are_seeded(tmp_path, array):
     first = [b.clone() for b in store.batches("h", batch_size=64, seed=1)]
     again = list(store.batches("h", batch_size=64, seed=1))
     other = list(store.batches("h", batch_size=64, seed=2))
-    assert all(torch.equal(a, b) for a, b in zip(first, again))
+    assert all(torch.equal(a, b) for a, b in zip(first, again, strict=True))
     assert not torch.equal(first[0], other[0])
     assert sum(len(b) for b in first) == 1000  # last partial batch kept
 
