@@ -108,8 +108,10 @@ def _batch_rows(
         rows[acts_key(name)] = (flat[keep] if keep is not None else flat).to("cpu", dtype)
     windows = torch.arange(first, first + b).repeat_interleave(t)
     positions = torch.arange(t).repeat(b)
-    tokens = data.tokens[first : first + b].reshape(-1) if data.tokens is not None else None
-    tokens = tokens if tokens is not None else torch.full((b * t,), -1)
+    if data.tokens is not None:
+        tokens = data.tokens[first : first + b].reshape(-1)
+    else:
+        tokens = torch.full((b * t,), -1)  # images have no token ids
     meta = {"windows": windows, "positions": positions, "tokens": tokens}
     for key, value in meta.items():
         rows[key] = (value[keep] if keep is not None else value).to(torch.int64)
