@@ -16,7 +16,6 @@ from saekit.store.shard_io import read_shard
 log = logging.getLogger(__name__)
 
 Verify = Literal["sha256", "size", "none"]
-ROW_FIELDS = ("tokens", "positions", "windows")
 
 
 def acts_key(hook: str) -> str:
