@@ -1,0 +1,130 @@
+"""The shared base of every dictionary: parameters, encode / decode / forward, decoder norms.
+
+Parameters follow the SAELens layout: `W_enc [d_in, d_sae]`, `b_enc [d_sae]`,
+`W_dec [d_sae, d_out]`, `b_dec [d_out]`. Each architecture (one file each) says how
+pre-activations become latents at inference (`activate`) and what its training loss is
+(`training_loss`).
+"""
+
+from abc import ABC, abstractmethod
+from typing import ClassVar, NamedTuple
+
+import torch
+from torch import Tensor, nn
+
+from saekit.sae.config import DictionaryConfig
+
+
+class ForwardOutput(NamedTuple):
+    reconstruction: Tensor
+    """`[..., d_out]` the dictionary's reconstruction of its target."""
+    latents: Tensor
+    """`[..., d_sae]` latent activations (dense; mostly zeros)."""
+    pre_activations: Tensor
+    """`[..., d_sae]` encoder outputs before the sparsifying nonlinearity."""
+
+
+class TrainStepOutput(NamedTuple):
+    loss: Tensor
+    """The scalar to minimise."""
+    losses: dict[str, Tensor]
+    """Its named terms (`mse`, `l1`, `l0`, `auxk`, …), detached."""
+    reconstruction: Tensor
+    """`[batch, d_out]` reconstruction (detached)."""
+    fired: Tensor
+    """`[d_sae]` bool, latents active on at least one example of the batch."""
+    l0: Tensor
+    """Mean number of active latents per example (detached)."""
+
+
+def squared_error(reconstruction: Tensor, target: Tensor) -> Tensor:
+    """Per-example squared error summed over features, averaged over the batch."""
+    return (reconstruction - target).pow(2).sum(-1).mean()
+
+
+class Dictionary(nn.Module, ABC):
+    """A sparse dictionary. Subclasses set `architecture` and implement `activate`."""
+
+    architecture: ClassVar[str]
+    unit_norm_decoder: ClassVar[bool] = False
+    """Decoder rows kept at unit norm during training (the TopK family)."""
+
+    def __init__(self, cfg: DictionaryConfig):
+        super().__init__()
+        self.cfg = cfg
+        d_in, d_sae, d_out = cfg.d_in, cfg.d_sae, cfg.out_dim
+        W_dec = torch.randn(d_sae, d_out)
+        W_dec /= W_dec.norm(dim=1, keepdim=True)
+        self.W_dec = nn.Parameter(W_dec)
+        W_enc = W_dec.T.clone() if d_out == d_in else torch.randn(d_in, d_sae) / d_in**0.5
+        self.W_enc = nn.Parameter(W_enc)
+        self.b_enc = nn.Parameter(torch.zeros(d_sae))
+        self.b_dec = nn.Parameter(torch.zeros(d_out))
+
+    @property
+    def d_sae(self) -> int:
+        return self.cfg.d_sae
+
+    def pre_activations(self, x: Tensor) -> Tensor:
+        if self.cfg.apply_b_dec_to_input:
+            x = x - self.b_dec
+        return x @ self.W_enc + self.b_enc
+
+    @abstractmethod
+    def activate(self, pre: Tensor) -> Tensor:
+        """Inference nonlinearity: `[..., d_sae]` pre-activations -> latents."""
+
+    def encode_with_pre(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """`[..., d_in]` -> (latents, pre-activations), both `[..., d_sae]`."""
+        pre = self.pre_activations(x)
+        return self.activate(pre), pre
+
+    def encode(self, x: Tensor) -> Tensor:
+        """`[..., d_in]` -> `[..., d_sae]` latent activations."""
+        return self.encode_with_pre(x)[0]
+
+    def decode(self, latents: Tensor) -> Tensor:
+        """`[..., d_sae]` -> `[..., d_out]`."""
+        return latents @ self.W_dec + self.b_dec
+
+    def forward(self, x: Tensor) -> ForwardOutput:
+        latents, pre = self.encode_with_pre(x)
+        return ForwardOutput(self.decode(latents), latents, pre)
+
+    @abstractmethod
+    def training_loss(
+        self, x: Tensor, target: Tensor, dead_mask: Tensor | None = None
+    ) -> TrainStepOutput:
+        """One batch's loss and statistics; `dead_mask [d_sae]` marks latents considered dead."""
+
+    def decoder_norms(self) -> Tensor:
+        return self.W_dec.norm(dim=1)
+
+    @torch.no_grad()
+    def normalize_decoder(self) -> None:
+        self.W_dec /= self.W_dec.norm(dim=1, keepdim=True).clamp_min(1e-8)
+
+    @torch.no_grad()
+    def remove_parallel_decoder_grad(self) -> None:
+        """Drop the gradient component along each (unit) decoder row, so a step moves the row
+        on the sphere rather than changing its norm."""
+        if self.W_dec.grad is None:
+            return
+        parallel = (self.W_dec.grad * self.W_dec).sum(dim=1, keepdim=True)
+        self.W_dec.grad -= parallel * self.W_dec
+
+    @torch.no_grad()
+    def fold_input_scaling(self, scale_in: float, scale_out: float) -> None:
+        """The dictionary was trained on `x * scale_in` with targets `y * scale_out`; rewrite the
+        weights so it takes raw `x` and returns raw `y` with identical latents."""
+        self.W_enc *= scale_in
+        self.W_dec /= scale_out
+        self.b_dec /= scale_out
+
+    def inference_state(self) -> tuple[str, dict[str, Tensor]]:
+        """The architecture name and tensors to save (SAELens names)."""
+        return self.architecture, {k: v.detach() for k, v in self.state_dict().items()}
+
+    def fired_and_l0(self, latents: Tensor) -> tuple[Tensor, Tensor]:
+        active = latents > 0
+        return active.any(dim=0), active.sum(-1).float().mean()

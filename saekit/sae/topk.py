@@ -1,0 +1,68 @@
+"""TopK SAE (Gao et al. 2024): keep the k largest ReLU pre-activations per example, with the
+AuxK loss that lets dead latents learn to predict the residual."""
+
+import torch
+from torch import Tensor
+
+from saekit.sae.base import Dictionary, TrainStepOutput, squared_error
+from saekit.sae.sparse_ops import GatheredPreActivations, dense_decode, sparse_decode
+
+AUXK_COEFFICIENT = 1 / 32
+
+
+def topk_dense(pre: Tensor, k: int) -> Tensor:
+    values, indices = pre.relu().topk(k, dim=-1, sorted=False)
+    return torch.zeros_like(pre).scatter(-1, indices, values)
+
+
+class TopKSAE(Dictionary):
+    architecture = "topk"
+    unit_norm_decoder = True
+    sparse_backward: bool = True
+    """Train with the sparse kernels (False: the dense reference path, for tests)."""
+
+    def activate(self, pre: Tensor) -> Tensor:
+        return topk_dense(pre, self.cfg.k)
+
+    def _encoder_input(self, x: Tensor) -> Tensor:
+        return x - self.b_dec if self.cfg.apply_b_dec_to_input else x
+
+    def _decode_sparse(self, values: Tensor, indices: Tensor) -> Tensor:
+        decode = sparse_decode if self.sparse_backward else dense_decode
+        return decode(values, indices, self.W_dec)
+
+    def training_loss(self, x: Tensor, target: Tensor, dead_mask: Tensor | None = None):
+        k = self.cfg.k
+        x_in = self._encoder_input(x)
+        with torch.no_grad():  # the one dense matmul: rank every latent
+            pre = x_in @ self.W_enc + self.b_enc
+        top_idx = pre.topk(k, dim=-1, sorted=False).indices
+        aux_idx = self._aux_indices(pre, dead_mask)
+        idx = top_idx if aux_idx is None else torch.cat([top_idx, aux_idx], dim=-1)
+        if self.sparse_backward:
+            picked = GatheredPreActivations.apply(x_in.detach(), self.W_enc, self.b_enc, pre, idx)
+        else:
+            picked = (x_in @ self.W_enc + self.b_enc).gather(-1, idx)
+        values = picked[:, :k].relu()
+        reconstruction = self._decode_sparse(values, top_idx) + self.b_dec
+        mse = squared_error(reconstruction, target)
+        losses = {"mse": mse}
+        loss = mse
+        if aux_idx is not None:
+            residual = (target - reconstruction).detach()
+            aux_values = picked[:, k:].relu()
+            auxk = squared_error(self._decode_sparse(aux_values, aux_idx), residual)
+            scale = min(int(dead_mask.sum()) / aux_idx.shape[1], 1.0)
+            loss = loss + AUXK_COEFFICIENT * scale * auxk
+            losses["auxk"] = auxk.detach()
+        fired = torch.zeros(self.d_sae, dtype=torch.bool, device=x.device)
+        fired[top_idx[values > 0]] = True
+        l0 = (values > 0).sum(-1).float().mean()
+        return TrainStepOutput(loss, losses, reconstruction.detach(), fired, l0)
+
+    def _aux_indices(self, pre: Tensor, dead_mask: Tensor | None) -> Tensor | None:
+        if dead_mask is None or not bool(dead_mask.any()):
+            return None
+        k_aux = min(self.cfg.d_in // 2, int(dead_mask.sum()))
+        masked = pre.masked_fill(~dead_mask, float("-inf"))
+        return masked.topk(k_aux, dim=-1, sorted=False).indices
