@@ -29,7 +29,7 @@ class GatheredPreActivations(torch.autograd.Function):
         grad_b.index_add_(0, flat_idx, grad.reshape(-1))
         rows = torch.arange(n, device=grad.device).repeat_interleave(k)
         coo = torch.sparse_coo_tensor(
-            torch.stack([flat_idx, rows]), grad.reshape(-1), (d_sae, n)
+            torch.stack([flat_idx, rows]), grad.reshape(-1), (d_sae, n), check_invariants=False
         )
         grad_W = torch.sparse.mm(coo, x_in).T  # [d_in, d_sae]
         grad_x = None

@@ -1,0 +1,96 @@
+"""Where training batches come from: `{hook name: [batch, d]}` dicts, so several dictionaries
+(several hooks, or a sweep) can train on one stream. A source can restart at any batch number,
+which is what makes a resumed run see exactly the batches an uninterrupted run would have seen.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from itertools import count
+from typing import Protocol
+
+import torch
+from torch import Tensor
+
+from saekit.provenance import fingerprint
+from saekit.store import ActivationStore
+
+Batch = dict[str, Tensor]
+
+
+class BatchSource(Protocol):
+    hooks: list[str]
+    """Hook names each batch holds (the first is the default input)."""
+
+    def dim(self, hook: str) -> int: ...
+
+    def fingerprint(self) -> str:
+        """Identifies the data, so a checkpoint is never resumed on other data."""
+        ...
+
+    def batches(self, batch_size: int, seed: int, start: int = 0) -> Iterator[Batch]:
+        """Batches forever from batch number `start`, deterministic in `seed`."""
+        ...
+
+
+@dataclass
+class ArraySource:
+    """In-memory `[N, d]` arrays, one per hook name (rows aligned)."""
+
+    arrays: dict[str, Tensor]
+    hooks: list[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.arrays, Tensor):
+            self.arrays = {"array": self.arrays}
+        rows = {a.shape[0] for a in self.arrays.values()}
+        if any(a.ndim != 2 for a in self.arrays.values()) or len(rows) != 1 or 0 in rows:
+            shapes = {k: tuple(v.shape) for k, v in self.arrays.items()}
+            raise ValueError(f"expected non-empty [N, d] arrays with equal N, got {shapes}")
+        self.hooks = list(self.arrays)
+
+    def dim(self, hook: str) -> int:
+        return self.arrays[hook].shape[1]
+
+    def fingerprint(self) -> str:
+        return fingerprint({k: [tuple(v.shape), float(v[:64].double().sum())]
+                            for k, v in self.arrays.items()})
+
+    def batches(self, batch_size: int, seed: int, start: int = 0) -> Iterator[Batch]:
+        n = next(iter(self.arrays.values())).shape[0]
+        per_epoch = max(n // batch_size, 1)
+        first_epoch = start // per_epoch
+        for epoch in count(first_epoch):
+            perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed + epoch))
+            first = start - epoch * per_epoch if epoch == first_epoch else 0
+            for b in range(first, per_epoch):
+                rows = perm[b * batch_size : (b + 1) * batch_size]
+                yield {k: v[rows] for k, v in self.arrays.items()}
+
+
+@dataclass
+class StoreSource:
+    """Batches from an ActivationStore, shuffled across shards; pass p over the store uses
+    seed + p. Restarting at batch `start` replays the iterator without training on it."""
+
+    store: ActivationStore
+    hooks: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.hooks = self.store._check_hooks(self.hooks or self.store.hooks)
+
+    def dim(self, hook: str) -> int:
+        return self.store.d(hook)
+
+    def fingerprint(self) -> str:
+        return fingerprint([s.sha256 for s in self.store.manifest.shards])
+
+    def batches(self, batch_size: int, seed: int, start: int = 0) -> Iterator[Batch]:
+        if len(self.store) < batch_size:
+            raise ValueError(f"the store has {len(self.store)} rows, fewer than one batch")
+        done = 0
+        for epoch in count():
+            for batch in self.store.batches(self.hooks, batch_size, seed=seed + epoch,
+                                            drop_last=True):
+                if done >= start:
+                    yield batch
+                done += 1

@@ -1,0 +1,190 @@
+"""The trainer: one `Trainer` per dictionary, `train()` drives any number of them over one
+stream of batches. The loop is short; the dictionary computes its own loss."""
+
+import copy
+import logging
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+
+import torch
+from torch import Tensor
+from tqdm.auto import tqdm
+
+from saekit.sae import Dictionary, build, save
+from saekit.sae.base import TrainStepOutput
+from saekit.train.checkpoint import load_checkpoint, save_checkpoint
+from saekit.train.config import TrainConfig
+from saekit.train.init import geometric_median, norm_scale
+from saekit.train.sources import Batch, BatchSource
+
+log = logging.getLogger(__name__)
+
+
+class Trainer:
+    """Trains one dictionary on `[batch, d]` inputs; resumes from `out/train_state.pt`."""
+
+    def __init__(self, cfg: TrainConfig, source: BatchSource, out: str | Path,
+                 model_name: str | None = None, device: str | torch.device = "cpu"):
+        self.cfg, self.out, self.device = cfg, Path(out), torch.device(device)
+        self.hook = cfg.hook or source.hooks[0]
+        self.hook_out = cfg.hook_out or self.hook
+        if self.hook not in source.hooks or self.hook_out not in source.hooks:
+            raise ValueError(f"hooks {self.hook}, {self.hook_out} not in the data ({source.hooks})")
+        torch.manual_seed(cfg.seed)
+        dict_cfg = cfg.dictionary_config(source.dim(self.hook), source.dim(self.hook_out),
+                                         model_name)
+        dict_cfg.hook_name, dict_cfg.hook_name_out = self.hook, cfg.hook_out
+        self.sae: Dictionary = build(dict_cfg).to(self.device)
+        self.opt = torch.optim.Adam(self.sae.parameters(), lr=cfg.lr)
+        self.step = 0
+        self.skipped = 0
+        self.since_fired = torch.zeros(cfg.width, dtype=torch.long, device=self.device)
+        self.scale_in = self.scale_out = 1.0
+        self.data_fingerprint = source.fingerprint()
+        self._resume()
+
+    # -- state -------------------------------------------------------------------------------
+    def state(self) -> dict:
+        return {
+            "config": asdict(self.cfg),
+            "data_fingerprint": self.data_fingerprint,
+            "architecture": self.sae.cfg.architecture,
+            "step": self.step,
+            "skipped": self.skipped,
+            "scale_in": self.scale_in,
+            "scale_out": self.scale_out,
+            "since_fired": self.since_fired.cpu(),
+            "weights": {k: v.cpu() for k, v in self.sae.state_dict().items()},
+            "optimizer": self.opt.state_dict(),
+            "rng": torch.get_rng_state(),
+        }
+
+    def _resume(self) -> None:
+        state = load_checkpoint(self.out)
+        if state is None:
+            return
+        if state["architecture"] != self.sae.cfg.architecture:
+            raise ValueError(
+                f"{self.out} holds a checkpoint of a {state['architecture']} dictionary, not "
+                f"{self.sae.cfg.architecture}: use another --out"
+            )
+        differences = [k for k, v in asdict(self.cfg).items() if state["config"].get(k) != v]
+        if differences or state["data_fingerprint"] != self.data_fingerprint:
+            raise ValueError(
+                f"{self.out} holds a checkpoint made with other settings or data "
+                f"({', '.join(differences) or 'data'} differ): use another --out"
+            )
+        self.sae.load_state_dict(state["weights"])
+        self.opt.load_state_dict(state["optimizer"])
+        self.step, self.skipped = state["step"], state["skipped"]
+        self.scale_in, self.scale_out = state["scale_in"], state["scale_out"]
+        self.since_fired = state["since_fired"].to(self.device)
+        torch.set_rng_state(state["rng"])
+        log.info("resumed %s at step %d", self.out, self.step)
+
+    def save_checkpoint(self) -> None:
+        save_checkpoint(self.out, self.state())
+
+    # -- training ----------------------------------------------------------------------------
+    def lr_at(self, step: int) -> float:
+        cfg = self.cfg
+        warm = min(1.0, (step + 1) / cfg.warmup_steps) if cfg.warmup_steps else 1.0
+        decay_from = int(cfg.decay_start * cfg.steps)
+        decay = 1.0 if step < decay_from else max(0.0, (cfg.steps - step) / (cfg.steps - decay_from))
+        return cfg.lr * warm * decay
+
+    @torch.no_grad()
+    def _initialise(self, x: Tensor, y: Tensor) -> None:
+        if self.cfg.normalize_activations:
+            self.scale_in = norm_scale(x)
+            self.scale_out = self.scale_in if self.hook_out == self.hook else norm_scale(y)
+        if self.cfg.geometric_median_init and self.sae.cfg.apply_b_dec_to_input:
+            self.sae.b_dec.copy_(geometric_median(x * self.scale_in))
+        elif self.sae.cfg.out_dim:
+            self.sae.b_dec.copy_((y * self.scale_out).mean(0))
+
+    def train_step(self, batch: Batch) -> TrainStepOutput | None:
+        """One optimisation step; None (and counted) when the batch or its loss is not finite."""
+        x = batch[self.hook].to(self.device, torch.float32)
+        y = batch[self.hook_out].to(self.device, torch.float32) if self.hook_out != self.hook else x
+        if self.step == 0 and self.skipped == 0:
+            self._initialise(x, y)
+        x, y = x * self.scale_in, y * self.scale_out
+        if not (torch.isfinite(x).all() and torch.isfinite(y).all()):
+            self.skipped += 1
+            return None
+        dead = self.since_fired >= self.cfg.dead_window
+        out = self.sae.training_loss(x, y, dead_mask=dead)
+        if not torch.isfinite(out.loss):
+            self.skipped += 1
+            return None
+        for group in self.opt.param_groups:
+            group["lr"] = self.lr_at(self.step)
+        self.opt.zero_grad(set_to_none=True)
+        out.loss.backward()
+        if self.sae.unit_norm_decoder:
+            self.sae.remove_parallel_decoder_grad()
+        self.opt.step()
+        if self.sae.unit_norm_decoder:
+            self.sae.normalize_decoder()
+        self.since_fired += x.shape[0]
+        self.since_fired[out.fired] = 0
+        self.step += 1
+        return out
+
+    def dead_fraction(self) -> float:
+        return float((self.since_fired >= self.cfg.dead_window).float().mean())
+
+    def finish(self) -> Dictionary:
+        """Save the dictionary with the input scaling folded into its weights."""
+        self.save_checkpoint()
+        final = copy.deepcopy(self.sae).cpu().eval()
+        final.fold_input_scaling(self.scale_in, self.scale_out)
+        meta = {"training": {"config": asdict(self.cfg), "steps": self.step,
+                             "skipped_batches": self.skipped,
+                             "data_fingerprint": self.data_fingerprint}}
+        save(final, self.out, metadata=meta)
+        return final
+
+
+def fvu(reconstruction: Tensor, target: Tensor) -> float:
+    """Fraction of variance unexplained."""
+    total = (target - target.mean(0)).pow(2).sum()
+    return float((target - reconstruction).pow(2).sum() / total.clamp_min(1e-12))
+
+
+def train(source: BatchSource, configs: TrainConfig | Sequence[TrainConfig],
+          outs: str | Path | Sequence[str | Path], model_name: str | None = None,
+          device: str | torch.device = "cpu", progress: bool = True) -> list[Dictionary]:
+    """Train one dictionary per config on one pass over `source` (they share batch size and
+    seed, so they see the same batches); resume from checkpoints found in `outs`."""
+    configs = [configs] if isinstance(configs, TrainConfig) else list(configs)
+    outs = [outs] if isinstance(outs, str | Path) else list(outs)
+    if len(configs) != len(outs) or len({(c.batch_size, c.seed, c.tokens) for c in configs}) != 1:
+        raise ValueError("train several dictionaries with one output folder each and the same "
+                         "batch_size, seed and tokens")
+    trainers = [Trainer(c, source, o, model_name, device) for c, o in zip(configs, outs, strict=True)]
+    lead, total = trainers[0], configs[0].steps
+    start = min(t.step + t.skipped for t in trainers)
+    bar = tqdm(total=total, initial=start, desc="train", disable=not progress, unit="step")
+    every = configs[0].checkpoint_every
+    for index, batch in enumerate(source.batches(configs[0].batch_size, configs[0].seed, start),
+                                  start=start):
+        if index >= total:
+            break
+        for trainer in trainers:
+            if trainer.step + trainer.skipped > index:
+                continue  # this one had already passed this batch before the resume
+            out = trainer.train_step(batch)
+            if trainer is lead and out is not None:
+                target = batch[lead.hook_out].float() * lead.scale_out
+                bar.set_postfix(loss=f"{out.loss.item():.3g}",
+                                fvu=f"{fvu(out.reconstruction, target.to(out.reconstruction)):.3f}",
+                                l0=f"{float(out.l0):.1f}", dead=f"{lead.dead_fraction():.2f}")
+        bar.update(1)
+        if every and (index + 1) % every == 0:
+            for trainer in trainers:
+                trainer.save_checkpoint()
+    bar.close()
+    return [trainer.finish() for trainer in trainers]
