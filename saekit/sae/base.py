@@ -65,7 +65,16 @@ class Dictionary(nn.Module, ABC):
     def d_sae(self) -> int:
         return self.cfg.d_sae
 
+    def check_width(self, x: Tensor) -> None:
+        if x.shape[-1] != self.cfg.d_in:
+            raise ValueError(
+                f"data has width {x.shape[-1]} but this {self.cfg.architecture} dictionary takes "
+                f"d_in={self.cfg.d_in}: use activations from the hook it was trained on "
+                f"({self.cfg.hook_name or 'unknown'})"
+            )
+
     def pre_activations(self, x: Tensor) -> Tensor:
+        self.check_width(x)
         if self.cfg.apply_b_dec_to_input:
             x = x - self.b_dec
         return x @ self.W_enc + self.b_enc

@@ -23,6 +23,7 @@ class GatedSAE(Dictionary):
 
     def pre_activations(self, x: Tensor) -> Tensor:
         """The gate path's pre-activations."""
+        self.check_width(x)
         return self._encoder_input(x) @ self.W_enc + self.b_gate
 
     def _magnitudes(self, x: Tensor) -> Tensor:

@@ -11,11 +11,13 @@ from torch import Tensor
 
 
 class GatheredPreActivations(torch.autograd.Function):
-    """`pre.gather(-1, indices)` where `pre = x_in @ W_enc + b_enc` was computed without grad;
-    backward sends gradients only to the gathered encoder columns (sparse, O(batch*k*d_in))."""
+    """`pre.gather(-1, indices)` where `pre = (x - b_dec) @ W_enc + b_enc` was computed without
+    grad; backward reaches only the gathered encoder columns (O(batch * k * d_in)). The input is
+    data, so of its gradient only the batch sum is needed, for `b_dec`: `-W_enc @ grad_b_enc`."""
 
     @staticmethod
-    def forward(ctx, x_in: Tensor, W_enc: Tensor, b_enc: Tensor, pre: Tensor, indices: Tensor):
+    def forward(ctx, x_in: Tensor, b_dec: Tensor, W_enc: Tensor, b_enc: Tensor, pre: Tensor,
+                indices: Tensor) -> Tensor:
         ctx.save_for_backward(x_in, W_enc, indices)
         return pre.gather(-1, indices)
 
@@ -25,17 +27,15 @@ class GatheredPreActivations(torch.autograd.Function):
         n, k = indices.shape
         d_sae = W_enc.shape[1]
         flat_idx = indices.reshape(-1)
-        grad_b = torch.zeros(d_sae, dtype=grad.dtype, device=grad.device)
-        grad_b.index_add_(0, flat_idx, grad.reshape(-1))
+        grad_b_enc = torch.zeros(d_sae, dtype=grad.dtype, device=grad.device)
+        grad_b_enc.index_add_(0, flat_idx, grad.reshape(-1))
         rows = torch.arange(n, device=grad.device).repeat_interleave(k)
         coo = torch.sparse_coo_tensor(
             torch.stack([flat_idx, rows]), grad.reshape(-1), (d_sae, n), check_invariants=False
         )
-        grad_W = torch.sparse.mm(coo, x_in).T  # [d_in, d_sae]
-        grad_x = None
-        if ctx.needs_input_grad[0]:
-            grad_x = F.embedding_bag(indices, W_enc.T, per_sample_weights=grad, mode="sum")
-        return grad_x, grad_W, grad_b, None, None
+        grad_W_enc = torch.sparse.mm(coo, x_in).T  # [d_in, d_sae]
+        grad_b_dec = -(W_enc @ grad_b_enc) if ctx.needs_input_grad[1] else None
+        return None, grad_b_dec, grad_W_enc, grad_b_enc, None, None
 
 
 def sparse_decode(values: Tensor, indices: Tensor, W_dec: Tensor) -> Tensor:

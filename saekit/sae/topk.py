@@ -33,6 +33,7 @@ class TopKSAE(Dictionary):
 
     def training_loss(self, x: Tensor, target: Tensor, dead_mask: Tensor | None = None):
         k = self.cfg.k
+        self.check_width(x)
         x_in = self._encoder_input(x)
         with torch.no_grad():  # the one dense matmul: rank every latent
             pre = x_in @ self.W_enc + self.b_enc
@@ -40,7 +41,10 @@ class TopKSAE(Dictionary):
         aux_idx = self._aux_indices(pre, dead_mask)
         idx = top_idx if aux_idx is None else torch.cat([top_idx, aux_idx], dim=-1)
         if self.sparse_backward:
-            picked = GatheredPreActivations.apply(x_in.detach(), self.W_enc, self.b_enc, pre, idx)
+            b_dec = self.b_dec if self.cfg.apply_b_dec_to_input else self.b_dec.detach()
+            picked = GatheredPreActivations.apply(
+                x_in.detach(), b_dec, self.W_enc, self.b_enc, pre, idx
+            )
         else:
             picked = (x_in @ self.W_enc + self.b_enc).gather(-1, idx)
         values = picked[:, :k].relu()

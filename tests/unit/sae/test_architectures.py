@@ -1,0 +1,97 @@
+import pytest
+import torch
+
+from saekit.sae import ARCHITECTURES, DictionaryConfig, build, load, save
+from saekit.sae.batchtopk import batch_topk
+from saekit.sae.sparse_ops import dense_decode, sparse_decode
+
+
+def make(architecture: str, **overrides):
+    options = dict(architecture=architecture, d_in=8, d_sae=32, k=4, matryoshka_widths=[8, 16])
+    return build(DictionaryConfig(**(options | overrides)))
+
+
+@pytest.mark.parametrize("architecture", ARCHITECTURES)
+def test_training_loss_backpropagates_and_save_load_round_trips(architecture, tmp_path):
+    sae = make(architecture)
+    x = torch.randn(64, 8)
+    out = sae.training_loss(x, x, dead_mask=torch.ones(32, dtype=torch.bool))
+    out.loss.backward()
+    assert torch.isfinite(out.loss) and out.losses["mse"] > 0
+    assert sae.W_enc.grad is not None and sae.W_enc.grad.abs().sum() > 0
+    if architecture in ("batchtopk", "matryoshka_batchtopk"):
+        assert float(sae.threshold[0]) > 0  # the running threshold was set
+    save(sae, tmp_path / "d")
+    loaded = load(tmp_path / "d")
+    torch.testing.assert_close(loaded(x).reconstruction, sae(x).reconstruction)
+    torch.testing.assert_close(loaded.encode(x), sae.encode(x))
+
+
+def test_topk_keeps_k_latents_and_batchtopk_k_per_example_on_average():
+    x = torch.randn(50, 8)
+    assert ((make("topk").encode(x) > 0).sum(-1) <= 4).all()
+    latents, smallest = batch_topk(torch.randn(50, 32), k=4)
+    assert (latents > 0).sum() == 200 and smallest > 0
+
+
+def test_sparse_kernels_match_the_dense_reference():
+    torch.manual_seed(1)
+    sparse, dense = make("topk", d_in=16, d_sae=64, k=5), make("topk", d_in=16, d_sae=64, k=5)
+    dense.load_state_dict(sparse.state_dict())
+    dense.sparse_backward = False
+    x = torch.randn(40, 16)
+    dead = torch.zeros(64, dtype=torch.bool)
+    dead[::3] = True
+    outs = [m.training_loss(x, x, dead_mask=dead) for m in (sparse, dense)]
+    for out in outs:
+        out.loss.backward()
+    torch.testing.assert_close(outs[0].loss, outs[1].loss)
+    for name, param in sparse.named_parameters():
+        torch.testing.assert_close(param.grad, dict(dense.named_parameters())[name].grad,
+                                   msg=name)
+    values = torch.rand(7, 3)
+    indices = torch.stack([torch.randperm(64)[:3] for _ in range(7)])  # distinct, as from topk
+    torch.testing.assert_close(sparse_decode(values, indices, sparse.W_dec),
+                               dense_decode(values, indices, sparse.W_dec))
+
+
+def test_unit_norm_decoder_and_parallel_gradient_removal():
+    sae = make("topk")
+    sae.W_dec.grad = torch.randn_like(sae.W_dec)
+    sae.remove_parallel_decoder_grad()
+    assert (sae.W_dec.grad * sae.W_dec).sum(-1).abs().max() < 1e-5
+    with torch.no_grad():
+        sae.W_dec *= 3
+    sae.normalize_decoder()
+    torch.testing.assert_close(sae.decoder_norms(), torch.ones(32))
+
+
+def test_folding_input_scaling_keeps_latents_and_rescales_output():
+    sae = make("jumprelu")
+    x = torch.randn(10, 8)
+    scaled_latents = sae.encode(x * 3.0)
+    scaled_out = sae(x * 3.0).reconstruction
+    sae.fold_input_scaling(3.0, 3.0)
+    torch.testing.assert_close(sae.encode(x), scaled_latents)
+    torch.testing.assert_close(sae(x).reconstruction, scaled_out / 3.0)
+
+
+def test_transcoder_has_its_own_output_width():
+    sae = make("topk", d_out=12, hook_name_out="blocks.1.hook_mlp_out")
+    assert sae.cfg.is_transcoder and not sae.cfg.apply_b_dec_to_input
+    out = sae.training_loss(torch.randn(5, 8), torch.randn(5, 12))
+    assert out.reconstruction.shape == (5, 12)
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        (dict(architecture="topk", k=64), "0 < k <= d_sae"),
+        (dict(architecture="relu6"), "unknown architecture 'relu6'"),
+        (dict(architecture="standard", l1_coefficient=-1.0), "l1_coefficient must be >= 0"),
+        (dict(architecture="topk", d_sae=0), "dimensions must be positive"),
+    ],
+)
+def test_nonsense_configs_are_refused(overrides, message):
+    with pytest.raises(ValueError, match=message):
+        DictionaryConfig(**(dict(d_in=8, d_sae=32, k=4) | overrides))
