@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from saekit.cli_args import add_dataclass_arguments, dataclass_from_args
 from saekit.collect import CollectConfig
+from saekit.train.config import TrainConfig
 
 
 def _collect(args: argparse.Namespace) -> int:
@@ -18,6 +19,21 @@ def _collect(args: argparse.Namespace) -> int:
     config = dataclass_from_args(CollectConfig, args)
     store = run_collect(load_model(config.model, args.device), config, config.data, args.out)
     print(f"{store.folder}: {len(store)} rows at {', '.join(store.hooks)}")
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from saekit.train import TrainConfig, train
+    from saekit.train.sources import source_from_path
+
+    config = dataclass_from_args(TrainConfig, args)
+    source = source_from_path(args.acts, [h for h in (config.hook, config.hook_out) if h])
+    device = args.device or ("cuda" if __import__("torch").cuda.is_available() else "cpu")
+    (dictionary,) = train(source, config, args.out, device=device)
+    print(
+        f"{args.out}: {dictionary.cfg.architecture} d_in={dictionary.cfg.d_in} "
+        f"d_sae={dictionary.cfg.d_sae}"
+    )
     return 0
 
 
@@ -66,6 +82,15 @@ def build_parser() -> argparse.ArgumentParser:
     collect.add_argument("--out", required=True, help="store folder (resumed if it holds one)")
     collect.add_argument("--device", default=None, help="cpu, cuda, cuda:1 … (default: auto)")
     collect.set_defaults(run=_collect)
+
+    train = sub.add_parser("train", help="train a dictionary on stored activations")
+    train.add_argument("--acts", required=True, help="store folder, or an [N, d] .npy/.safetensors")
+    add_dataclass_arguments(train, TrainConfig, aliases={"architecture": "--arch"})
+    train.add_argument(
+        "--out", required=True, help="dictionary folder (resumed if it holds a checkpoint)"
+    )
+    train.add_argument("--device", default=None, help="cpu, cuda … (default: auto)")
+    train.set_defaults(run=_train)
 
     hooks = sub.add_parser("hooks", help="list a model's hook names")
     hooks.add_argument("--model", default=CollectConfig.model)

@@ -4,6 +4,7 @@ import argparse
 import ast
 import dataclasses
 import inspect
+import types
 import typing
 
 
@@ -22,7 +23,16 @@ def field_docs(cls: type) -> dict[str, str]:
     return docs
 
 
-def add_dataclass_arguments(parser: argparse.ArgumentParser, cls: type, skip=()) -> None:
+def _strip_optional(kind):
+    """`int | None` -> `int` (the flag's default stays None)."""
+    args = [a for a in typing.get_args(kind) if a is not type(None)]
+    is_union = typing.get_origin(kind) in (typing.Union, types.UnionType)
+    return args[0] if is_union and len(args) == 1 else kind
+
+
+def add_dataclass_arguments(
+    parser: argparse.ArgumentParser, cls: type, skip=(), aliases: dict[str, str] | None = None
+) -> None:
     docs = field_docs(cls)
     hints = typing.get_type_hints(cls)
     for field in dataclasses.fields(cls):
@@ -30,7 +40,7 @@ def add_dataclass_arguments(parser: argparse.ArgumentParser, cls: type, skip=())
             continue
         flag = "--" + field.name.replace("_", "-")
         default = field.default_factory() if callable(field.default_factory) else field.default
-        kind = hints[field.name]
+        kind = _strip_optional(hints[field.name])
         options: dict = {
             "default": default,
             "help": f"{docs.get(field.name, '')} (default: {default})",
@@ -43,7 +53,8 @@ def add_dataclass_arguments(parser: argparse.ArgumentParser, cls: type, skip=())
             options["nargs"] = "+"
         else:
             options["type"] = kind
-        parser.add_argument(flag, **options)
+        extra = [aliases[field.name]] if aliases and field.name in aliases else []
+        parser.add_argument(flag, *extra, dest=field.name, **options)
 
 
 def dataclass_from_args(cls: type, args: argparse.Namespace):

@@ -45,9 +45,15 @@ class DictionaryConfig:
             raise ValueError(f"dimensions must be positive: d_in={self.d_in}, d_sae={self.d_sae}")
         if self.uses_k:
             if self.k is None or not 0 < self.k <= self.d_sae:
-                raise ValueError(f"{self.architecture} needs 0 < k <= d_sae ({self.d_sae}), got {self.k}")
-        for name in ("l1_coefficient", "l0_coefficient", "jumprelu_bandwidth",
-                     "jumprelu_init_threshold"):
+                raise ValueError(
+                    f"{self.architecture} needs 0 < k <= d_sae ({self.d_sae}), got {self.k}"
+                )
+        for name in (
+            "l1_coefficient",
+            "l0_coefficient",
+            "jumprelu_bandwidth",
+            "jumprelu_init_threshold",
+        ):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
         if not 0 <= self.threshold_momentum < 1:

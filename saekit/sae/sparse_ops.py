@@ -16,8 +16,9 @@ class GatheredPreActivations(torch.autograd.Function):
     data, so of its gradient only the batch sum is needed, for `b_dec`: `-W_enc @ grad_b_enc`."""
 
     @staticmethod
-    def forward(ctx, x_in: Tensor, b_dec: Tensor, W_enc: Tensor, b_enc: Tensor, pre: Tensor,
-                indices: Tensor) -> Tensor:
+    def forward(
+        ctx, x_in: Tensor, b_dec: Tensor, W_enc: Tensor, b_enc: Tensor, pre: Tensor, indices: Tensor
+    ) -> Tensor:
         ctx.save_for_backward(x_in, W_enc, indices)
         return pre.gather(-1, indices)
 

@@ -6,6 +6,7 @@ which is what makes a resumed run see exactly the batches an uninterrupted run w
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import count
+from pathlib import Path
 from typing import Protocol
 
 import torch
@@ -52,8 +53,9 @@ class ArraySource:
         return self.arrays[hook].shape[1]
 
     def fingerprint(self) -> str:
-        return fingerprint({k: [tuple(v.shape), float(v[:64].double().sum())]
-                            for k, v in self.arrays.items()})
+        return fingerprint(
+            {k: [tuple(v.shape), float(v[:64].double().sum())] for k, v in self.arrays.items()}
+        )
 
     def batches(self, batch_size: int, seed: int, start: int = 0) -> Iterator[Batch]:
         n = next(iter(self.arrays.values())).shape[0]
@@ -89,8 +91,19 @@ class StoreSource:
             raise ValueError(f"the store has {len(self.store)} rows, fewer than one batch")
         done = 0
         for epoch in count():
-            for batch in self.store.batches(self.hooks, batch_size, seed=seed + epoch,
-                                            drop_last=True):
+            for batch in self.store.batches(
+                self.hooks, batch_size, seed=seed + epoch, drop_last=True
+            ):
                 if done >= start:
                     yield batch
                 done += 1
+
+
+def source_from_path(path: str | Path, hooks: list[str] | None = None) -> BatchSource:
+    """A store folder, or an `[N, d]` `.npy` / `.safetensors` file."""
+    path = Path(path)
+    if path.is_dir():
+        return StoreSource(ActivationStore.open(path, verify="size"), hooks or [])
+    from saekit.store.importing import load_array
+
+    return ArraySource({"array": load_array(path)})

@@ -24,16 +24,23 @@ log = logging.getLogger(__name__)
 class Trainer:
     """Trains one dictionary on `[batch, d]` inputs; resumes from `out/train_state.pt`."""
 
-    def __init__(self, cfg: TrainConfig, source: BatchSource, out: str | Path,
-                 model_name: str | None = None, device: str | torch.device = "cpu"):
+    def __init__(
+        self,
+        cfg: TrainConfig,
+        source: BatchSource,
+        out: str | Path,
+        model_name: str | None = None,
+        device: str | torch.device = "cpu",
+    ):
         self.cfg, self.out, self.device = cfg, Path(out), torch.device(device)
         self.hook = cfg.hook or source.hooks[0]
         self.hook_out = cfg.hook_out or self.hook
         if self.hook not in source.hooks or self.hook_out not in source.hooks:
             raise ValueError(f"hooks {self.hook}, {self.hook_out} not in the data ({source.hooks})")
         torch.manual_seed(cfg.seed)
-        dict_cfg = cfg.dictionary_config(source.dim(self.hook), source.dim(self.hook_out),
-                                         model_name)
+        dict_cfg = cfg.dictionary_config(
+            source.dim(self.hook), source.dim(self.hook_out), model_name
+        )
         dict_cfg.hook_name, dict_cfg.hook_name_out = self.hook, cfg.hook_out
         self.sae: Dictionary = build(dict_cfg).to(self.device)
         self.opt = torch.optim.Adam(self.sae.parameters(), lr=cfg.lr)
@@ -91,7 +98,9 @@ class Trainer:
         cfg = self.cfg
         warm = min(1.0, (step + 1) / cfg.warmup_steps) if cfg.warmup_steps else 1.0
         decay_from = int(cfg.decay_start * cfg.steps)
-        decay = 1.0 if step < decay_from else max(0.0, (cfg.steps - step) / (cfg.steps - decay_from))
+        decay = (
+            1.0 if step < decay_from else max(0.0, (cfg.steps - step) / (cfg.steps - decay_from))
+        )
         return cfg.lr * warm * decay
 
     @torch.no_grad()
@@ -141,9 +150,14 @@ class Trainer:
         self.save_checkpoint()
         final = copy.deepcopy(self.sae).cpu().eval()
         final.fold_input_scaling(self.scale_in, self.scale_out)
-        meta = {"training": {"config": asdict(self.cfg), "steps": self.step,
-                             "skipped_batches": self.skipped,
-                             "data_fingerprint": self.data_fingerprint}}
+        meta = {
+            "training": {
+                "config": asdict(self.cfg),
+                "steps": self.step,
+                "skipped_batches": self.skipped,
+                "data_fingerprint": self.data_fingerprint,
+            }
+        }
         save(final, self.out, metadata=meta)
         return final
 
@@ -154,34 +168,47 @@ def fvu(reconstruction: Tensor, target: Tensor) -> float:
     return float((target - reconstruction).pow(2).sum() / total.clamp_min(1e-12))
 
 
-def train(source: BatchSource, configs: TrainConfig | Sequence[TrainConfig],
-          outs: str | Path | Sequence[str | Path], model_name: str | None = None,
-          device: str | torch.device = "cpu", progress: bool = True) -> list[Dictionary]:
+def train(
+    source: BatchSource,
+    configs: TrainConfig | Sequence[TrainConfig],
+    outs: str | Path | Sequence[str | Path],
+    model_name: str | None = None,
+    device: str | torch.device = "cpu",
+    progress: bool = True,
+) -> list[Dictionary]:
     """Train one dictionary per config on one pass over `source` (they share batch size and
     seed, so they see the same batches); resume from checkpoints found in `outs`."""
     configs = [configs] if isinstance(configs, TrainConfig) else list(configs)
     outs = [outs] if isinstance(outs, str | Path) else list(outs)
     if len(configs) != len(outs) or len({(c.batch_size, c.seed, c.tokens) for c in configs}) != 1:
-        raise ValueError("train several dictionaries with one output folder each and the same "
-                         "batch_size, seed and tokens")
-    trainers = [Trainer(c, source, o, model_name, device) for c, o in zip(configs, outs, strict=True)]
+        raise ValueError(
+            "train several dictionaries with one output folder each and the same "
+            "batch_size, seed and tokens"
+        )
+    trainers = [
+        Trainer(c, source, o, model_name, device) for c, o in zip(configs, outs, strict=True)
+    ]
     lead, total = trainers[0], configs[0].steps
     start = min(t.step + t.skipped for t in trainers)
     bar = tqdm(total=total, initial=start, desc="train", disable=not progress, unit="step")
     every = configs[0].checkpoint_every
-    for index, batch in enumerate(source.batches(configs[0].batch_size, configs[0].seed, start),
-                                  start=start):
+    for index, batch in enumerate(
+        source.batches(configs[0].batch_size, configs[0].seed, start), start=start
+    ):
         if index >= total:
             break
         for trainer in trainers:
             if trainer.step + trainer.skipped > index:
                 continue  # this one had already passed this batch before the resume
             out = trainer.train_step(batch)
-            if trainer is lead and out is not None:
+            if trainer is lead and out is not None and index % 10 == 0:
                 target = batch[lead.hook_out].float() * lead.scale_out
-                bar.set_postfix(loss=f"{out.loss.item():.3g}",
-                                fvu=f"{fvu(out.reconstruction, target.to(out.reconstruction)):.3f}",
-                                l0=f"{float(out.l0):.1f}", dead=f"{lead.dead_fraction():.2f}")
+                bar.set_postfix(
+                    loss=f"{out.loss.item():.3g}",
+                    fvu=f"{fvu(out.reconstruction, target.to(out.reconstruction)):.3f}",
+                    l0=f"{float(out.l0):.1f}",
+                    dead=f"{lead.dead_fraction():.2f}",
+                )
         bar.update(1)
         if every and (index + 1) % every == 0:
             for trainer in trainers:

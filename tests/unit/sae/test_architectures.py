@@ -47,12 +47,12 @@ def test_sparse_kernels_match_the_dense_reference():
         out.loss.backward()
     torch.testing.assert_close(outs[0].loss, outs[1].loss)
     for name, param in sparse.named_parameters():
-        torch.testing.assert_close(param.grad, dict(dense.named_parameters())[name].grad,
-                                   msg=name)
+        torch.testing.assert_close(param.grad, dict(dense.named_parameters())[name].grad, msg=name)
     values = torch.rand(7, 3)
     indices = torch.stack([torch.randperm(64)[:3] for _ in range(7)])  # distinct, as from topk
-    torch.testing.assert_close(sparse_decode(values, indices, sparse.W_dec),
-                               dense_decode(values, indices, sparse.W_dec))
+    torch.testing.assert_close(
+        sparse_decode(values, indices, sparse.W_dec), dense_decode(values, indices, sparse.W_dec)
+    )
 
 
 def test_unit_norm_decoder_and_parallel_gradient_removal():

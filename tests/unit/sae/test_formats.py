@@ -35,9 +35,16 @@ def saelens_pre(w, x):
 
 def test_saelens_v6_topk(tmp_path):
     w = weights()
-    cfg = {"architecture": "topk", "d_in": D_IN, "d_sae": D_SAE, "k": K, "dtype": "float32",
-           "apply_b_dec_to_input": True, "normalize_activations": "none",
-           "metadata": {"model_name": "gpt2", "hook_name": "blocks.3.hook_resid_post"}}
+    cfg = {
+        "architecture": "topk",
+        "d_in": D_IN,
+        "d_sae": D_SAE,
+        "k": K,
+        "dtype": "float32",
+        "apply_b_dec_to_input": True,
+        "normalize_activations": "none",
+        "metadata": {"model_name": "gpt2", "hook_name": "blocks.3.hook_resid_post"},
+    }
     write_saelens(tmp_path / "sae", cfg, w)
     sae = load(tmp_path / "sae")
     x = torch.randn(9, D_IN)
@@ -54,14 +61,19 @@ def test_saelens_v6_jumprelu(tmp_path):
     write_saelens(tmp_path / "sae", cfg, w)
     x = torch.randn(9, D_IN)
     pre = saelens_pre(w, x)
-    torch.testing.assert_close(load(tmp_path / "sae").encode(x), pre.relu() * (pre > w["threshold"]))
+    torch.testing.assert_close(
+        load(tmp_path / "sae").encode(x), pre.relu() * (pre > w["threshold"])
+    )
 
 
 def test_saelens_gated(tmp_path):
     w = weights()
     del w["b_enc"]
-    w |= {"b_gate": torch.randn(D_SAE) * 0.1, "r_mag": torch.randn(D_SAE) * 0.1,
-          "b_mag": torch.randn(D_SAE) * 0.1}
+    w |= {
+        "b_gate": torch.randn(D_SAE) * 0.1,
+        "r_mag": torch.randn(D_SAE) * 0.1,
+        "b_mag": torch.randn(D_SAE) * 0.1,
+    }
     write_saelens(tmp_path / "sae", {"architecture": "gated", "d_in": D_IN, "d_sae": D_SAE}, w)
     x = torch.randn(9, D_IN)
     x_in = x - w["b_dec"]
@@ -72,10 +84,18 @@ def test_saelens_gated(tmp_path):
 
 def test_saelens_old_flat_config_with_topk_activation(tmp_path):
     w = weights()
-    cfg = {"model_name": "gpt2-small", "hook_name": "blocks.8.hook_resid_pre", "hook_layer": 8,
-           "d_in": D_IN, "d_sae": D_SAE, "activation_fn_str": "topk",
-           "activation_fn_kwargs": {"k": K}, "apply_b_dec_to_input": False,
-           "normalize_activations": "none", "context_size": 128}
+    cfg = {
+        "model_name": "gpt2-small",
+        "hook_name": "blocks.8.hook_resid_pre",
+        "hook_layer": 8,
+        "d_in": D_IN,
+        "d_sae": D_SAE,
+        "activation_fn_str": "topk",
+        "activation_fn_kwargs": {"k": K},
+        "apply_b_dec_to_input": False,
+        "normalize_activations": "none",
+        "context_size": 128,
+    }
     write_saelens(tmp_path / "sae", cfg, w)
     sae = load(tmp_path / "sae")
     assert sae.cfg.architecture == "topk" and sae.cfg.k == K and sae.cfg.hook_name.endswith("pre")
@@ -90,12 +110,25 @@ def test_sparsify_folder(tmp_path):
     enc_w, enc_b = torch.randn(D_SAE, D_IN), torch.randn(D_SAE) * 0.1
     W_dec, b_dec = torch.randn(D_SAE, D_IN), torch.randn(D_IN) * 0.1
     (tmp_path / "sp").mkdir()
-    (tmp_path / "sp" / "cfg.json").write_text(json.dumps(
-        {"activation": "topk", "expansion_factor": 4, "normalize_decoder": True,
-         "num_latents": D_SAE, "k": K, "multi_topk": False, "skip_connection": False,
-         "transcode": False, "d_in": D_IN}))
-    save_file({"encoder.weight": enc_w, "encoder.bias": enc_b, "W_dec": W_dec, "b_dec": b_dec},
-              tmp_path / "sp" / "sae.safetensors")
+    (tmp_path / "sp" / "cfg.json").write_text(
+        json.dumps(
+            {
+                "activation": "topk",
+                "expansion_factor": 4,
+                "normalize_decoder": True,
+                "num_latents": D_SAE,
+                "k": K,
+                "multi_topk": False,
+                "skip_connection": False,
+                "transcode": False,
+                "d_in": D_IN,
+            }
+        )
+    )
+    save_file(
+        {"encoder.weight": enc_w, "encoder.bias": enc_b, "W_dec": W_dec, "b_dec": b_dec},
+        tmp_path / "sp" / "sae.safetensors",
+    )
     sae = load(tmp_path / "sp")
     x = torch.randn(7, D_IN)
     top = ((x - b_dec) @ enc_w.T + enc_b).relu().topk(K, dim=-1)  # sparsify's rule
@@ -110,17 +143,21 @@ def test_batchtopk_saves_as_jumprelu_with_its_threshold(tmp_path):
     sae.training_loss(torch.randn(32, D_IN), torch.randn(32, D_IN))
     save(sae, tmp_path / "b")
     cfg = json.loads((tmp_path / "b" / "cfg.json").read_text())
-    assert cfg["architecture"] == "jumprelu" and cfg["saekit"]["config"]["architecture"] == "batchtopk"
+    assert (
+        cfg["architecture"] == "jumprelu" and cfg["saekit"]["config"]["architecture"] == "batchtopk"
+    )
     assert type(load(tmp_path / "b")).__name__ == "JumpReLUSAE"
 
 
 def test_bad_folders_get_clear_errors(tmp_path):
-    write_saelens(tmp_path / "u", {"architecture": "crosscoder", "d_in": D_IN, "d_sae": D_SAE},
-                  weights())
+    write_saelens(
+        tmp_path / "u", {"architecture": "crosscoder", "d_in": D_IN, "d_sae": D_SAE}, weights()
+    )
     with pytest.raises(ValueError, match="unknown architecture 'crosscoder'"):
         load(tmp_path / "u")
-    write_saelens(tmp_path / "m", {"architecture": "jumprelu", "d_in": D_IN, "d_sae": D_SAE},
-                  weights())
+    write_saelens(
+        tmp_path / "m", {"architecture": "jumprelu", "d_in": D_IN, "d_sae": D_SAE}, weights()
+    )
     with pytest.raises(ValueError, match="do not match a jumprelu dictionary"):
         load(tmp_path / "m")
     with pytest.raises(FileNotFoundError, match="not a dictionary folder"):

@@ -1,0 +1,168 @@
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from saekit.data.toy import toy_superposition
+from saekit.evals.recovery import feature_recovery
+from saekit.sae import load
+from saekit.store.importing import import_array
+from saekit.train import ArraySource, StoreSource, TrainConfig, train
+from saekit.train.checkpoint import CHECKPOINT, load_checkpoint
+
+
+@pytest.fixture(scope="module")
+def toy():
+    return toy_superposition(n_features=128, d=32, n_samples=40_000, p_active=0.02, seed=0)
+
+
+def small(**overrides) -> TrainConfig:
+    options = dict(width=64, k=4, tokens=20 * 256, batch_size=256, lr=1e-3, dead_window=2048)
+    return TrainConfig(**(options | overrides))
+
+
+def test_topk_recovers_the_true_features_of_a_toy_model(toy, tmp_path):
+    config = TrainConfig(
+        width=256, k=4, tokens=400_000, batch_size=512, lr=2e-3, dead_window=20_000
+    )
+    (sae,) = train(ArraySource(toy.x), config, tmp_path / "sae", progress=False)
+    recovery = feature_recovery(toy.features, sae.W_dec)
+    assert recovery.mmcs >= 0.9 and recovery.fraction_recovered >= 0.8
+    reloaded = load(tmp_path / "sae")
+    x = toy.x[:500]
+    torch.testing.assert_close(reloaded(x).reconstruction, sae(x).reconstruction)
+    residual = (x - sae(x).reconstruction).pow(2).sum() / (x - x.mean(0)).pow(2).sum()
+    assert residual < 0.2  # folded normalisation: raw inputs reconstruct directly
+
+
+@pytest.mark.parametrize(
+    "architecture", ["standard", "batchtopk", "jumprelu", "gated", "matryoshka_batchtopk"]
+)
+def test_every_architecture_trains_and_lowers_its_error(toy, tmp_path, architecture):
+    config = small(
+        architecture=architecture,
+        tokens=60 * 256,
+        matryoshka_widths=[16, 32],
+        l1_coefficient=0.5,
+        l0_coefficient=0.05,
+    )
+    (sae,) = train(ArraySource(toy.x), config, tmp_path / "d", progress=False)
+    x = toy.x[:2000]
+    fvu = ((x - sae(x).reconstruction).pow(2).sum() / (x - x.mean(0)).pow(2).sum()).item()
+    assert fvu < 0.7, f"{architecture} fvu {fvu}"
+
+
+class Crash(Exception):
+    pass
+
+
+def crashing(source, after: int):
+    """The same source, raising (like a killed process) after `after` batches."""
+
+    class Crashing:
+        hooks, dim, fingerprint = source.hooks, source.dim, source.fingerprint
+
+        def batches(self, batch_size, seed, start=0):
+            for i, batch in enumerate(source.batches(batch_size, seed, start)):
+                if i == after:
+                    raise Crash
+                yield batch
+
+    return Crashing()
+
+
+@pytest.mark.parametrize("architecture", ["topk", "batchtopk", "jumprelu"])
+def test_resume_after_a_crash_is_bitwise_identical(toy, tmp_path, architecture):
+    store = import_array(toy.x[:6000], tmp_path / "store", hook="h", shard_rows=1000)
+    source = StoreSource(store)
+    config = small(architecture=architecture, tokens=30 * 256, checkpoint_every=4, dead_window=512)
+    (straight,) = train(source, config, tmp_path / "a", progress=False)
+    with pytest.raises(Crash):
+        train(crashing(source, after=14), config, tmp_path / "b", progress=False)
+    assert load_checkpoint(tmp_path / "b")["step"] == 12
+    (resumed,) = train(source, config, tmp_path / "b", progress=False)
+    for name, value in straight.state_dict().items():
+        assert torch.equal(value, resumed.state_dict()[name]), name
+    a, b = load_checkpoint(tmp_path / "a"), load_checkpoint(tmp_path / "b")
+    assert torch.equal(a["since_fired"], b["since_fired"]) and a["step"] == b["step"] == 30
+
+
+def test_killed_training_process_resumes_bitwise(toy, tmp_path):
+    np.save(tmp_path / "x.npy", toy.x[:8000].numpy())
+    env = os.environ | {"OMP_NUM_THREADS": "1"}
+
+    def command(out):
+        return [
+            sys.executable,
+            "-m",
+            "saekit",
+            "train",
+            "--acts",
+            str(tmp_path / "x.npy"),
+            "--arch",
+            "topk",
+            "--k",
+            "4",
+            "--width",
+            "512",
+            "--tokens",
+            str(400 * 256),
+            "--batch-size",
+            "256",
+            "--checkpoint-every",
+            "2",
+            "--out",
+            str(out),
+        ]
+
+    subprocess.run(command(tmp_path / "a"), env=env, check=True, capture_output=True)
+    proc = subprocess.Popen(command(tmp_path / "b"), env=env, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and not (tmp_path / "b" / CHECKPOINT).exists():
+        time.sleep(0.01)
+    time.sleep(0.3)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    step = load_checkpoint(tmp_path / "b")["step"]
+    assert 0 < step < 400, "the run finished before it could be killed"
+    subprocess.run(command(tmp_path / "b"), env=env, check=True, capture_output=True)
+    a = (tmp_path / "a" / "sae_weights.safetensors").read_bytes()
+    assert a == (tmp_path / "b" / "sae_weights.safetensors").read_bytes()
+
+
+def test_a_sweep_on_one_stream_equals_separate_runs(toy, tmp_path):
+    source = ArraySource(toy.x[:5000])
+    configs = [small(k=2), small(k=6)]
+    both = train(source, configs, [tmp_path / "k2", tmp_path / "k6"], progress=False)
+    (alone,) = train(source, configs[1], tmp_path / "alone", progress=False)
+    assert torch.equal(both[1].W_dec, alone.W_dec)
+
+
+def test_nonfinite_batches_are_skipped_and_counted(toy, tmp_path):
+    x = toy.x[:4096].clone()
+    x[5] = float("nan")
+    (sae,) = train(ArraySource(x), small(tokens=16 * 256), tmp_path / "d", progress=False)
+    state = load_checkpoint(tmp_path / "d")
+    assert state["skipped"] >= 1 and state["step"] + state["skipped"] == 16
+    assert all(torch.isfinite(p).all() for p in sae.parameters())
+
+
+def test_checkpoint_of_another_architecture_or_setting_is_refused(toy, tmp_path):
+    source = ArraySource(toy.x[:4096])
+    train(source, small(), tmp_path / "d", progress=False)
+    with pytest.raises(ValueError, match="checkpoint of a topk dictionary, not jumprelu"):
+        train(source, small(architecture="jumprelu"), tmp_path / "d", progress=False)
+    with pytest.raises(ValueError, match="lr differ"):
+        train(source, small(lr=5e-3), tmp_path / "d", progress=False)
+
+
+def test_train_config_and_sources_refuse_nonsense():
+    with pytest.raises(ValueError, match="width must be positive"):
+        TrainConfig(width=0)
+    with pytest.raises(ValueError, match="equal N"):
+        ArraySource({"a": torch.zeros(4, 2), "b": torch.zeros(5, 2)})
