@@ -38,9 +38,8 @@ class DictionaryConfig:
 
     def __post_init__(self) -> None:
         if self.architecture not in ARCHITECTURES:
-            raise ValueError(
-                f"unknown architecture {self.architecture!r}: choose one of {', '.join(ARCHITECTURES)}"
-            )
+            known = ", ".join(ARCHITECTURES)
+            raise ValueError(f"unknown architecture {self.architecture!r}: choose one of {known}")
         if self.d_in < 1 or self.d_sae < 1 or (self.d_out is not None and self.d_out < 1):
             raise ValueError(f"dimensions must be positive: d_in={self.d_in}, d_sae={self.d_sae}")
         if self.uses_k:
