@@ -14,14 +14,23 @@ _LAZY = {
     "harvest": "saekit.collect",
     "CollectConfig": "saekit.collect",
     "ActivationStore": "saekit.store",
+    "evaluate": "saekit.evals",
 }
 
 if TYPE_CHECKING:
     from saekit.collect import CollectConfig, harvest
+    from saekit.evals import evaluate
     from saekit.models import load_model
     from saekit.store import ActivationStore
 
-__all__ = ["ActivationStore", "CollectConfig", "__version__", "harvest", "load_model"]
+__all__ = [
+    "ActivationStore",
+    "CollectConfig",
+    "__version__",
+    "evaluate",
+    "harvest",
+    "load_model",
+]
 
 
 def __getattr__(name: str):

@@ -37,6 +37,27 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _eval(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from saekit.evals import evaluate
+    from saekit.evals.feature_stats import feature_stats
+    from saekit.models import load_model
+    from saekit.sae import load
+    from saekit.store import ActivationStore
+
+    dictionary = load(args.dictionary)
+    store = ActivationStore.open(args.acts, verify="size")
+    model = load_model(args.model, args.device) if args.model else None
+    report = evaluate(dictionary, store, model, max_rows=args.max_rows, lm_windows=args.lm_windows)
+    out = Path(args.dictionary) / "eval.json"
+    out.write_text(report.to_json())
+    print(report.to_json())
+    if args.feature_stats:
+        print(f"feature statistics: {feature_stats(dictionary, store).save(args.dictionary)}")
+    return 0
+
+
 def _hooks(args: argparse.Namespace) -> int:
     from saekit.models import load_model
 
@@ -91,6 +112,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--device", default=None, help="cpu, cuda … (default: auto)")
     train.set_defaults(run=_train)
+
+    ev = sub.add_parser("eval", help="evaluate a dictionary (writes eval.json beside it)")
+    ev.add_argument("--dictionary", required=True, help="dictionary folder")
+    ev.add_argument("--acts", required=True, help="activation store to evaluate on")
+    ev.add_argument(
+        "--model",
+        default=None,
+        help="model spec for loss recovered (e.g. smollm2-135m); omit to skip",
+    )
+    ev.add_argument("--lm-windows", type=int, default=32, help="token windows for the LM loss")
+    ev.add_argument("--max-rows", type=int, default=100_000, help="rows for reconstruction stats")
+    ev.add_argument(
+        "--feature-stats",
+        action="store_true",
+        help="also save per-latent density, quantiles and top rows",
+    )
+    ev.add_argument("--device", default=None)
+    ev.set_defaults(run=_eval)
 
     hooks = sub.add_parser("hooks", help="list a model's hook names")
     hooks.add_argument("--model", default=CollectConfig.model)

@@ -12,8 +12,9 @@ from typing import Protocol
 import torch
 from torch import Tensor
 
-from saekit.provenance import fingerprint
+from saekit.provenance import file_sha256, fingerprint
 from saekit.store import ActivationStore
+from saekit.store.manifest import MANIFEST
 
 Batch = dict[str, Tensor]
 
@@ -84,7 +85,8 @@ class StoreSource:
         return self.store.d(hook)
 
     def fingerprint(self) -> str:
-        return fingerprint([s.sha256 for s in self.store.manifest.shards])
+        """sha256 of the store's manifest (which holds every shard's sha256)."""
+        return file_sha256(self.store.folder / MANIFEST)
 
     def batches(self, batch_size: int, seed: int, start: int = 0) -> Iterator[Batch]:
         if len(self.store) < batch_size:
