@@ -1,9 +1,11 @@
 """End-to-end demo on the offline defaults (`make demo`).
 
-Today: harvest SmolLM2-135M's residual stream and attention head outputs from the offline
-Wikipedia corpus into a resumable store, read it back with the shuffled batch iterator, and
-harvest MobileNetV2 on sample photos. Training, evaluation, analysis and the report join this
-recipe as those stages land.
+1. harvest SmolLM2-135M's layer-6 residual stream and head outputs (offline Wikipedia corpus)
+   into a resumable store, and MobileNetV2 features on sample photos;
+2. train a TopK SAE on the residual stream;
+3. evaluate it: FVU, L0, dead latents, and next-token loss with the SAE spliced in;
+4. feature statistics, and the top contexts of a few latents.
+Analysis and the HTML report join this recipe as those stages land.
 """
 
 import argparse
@@ -13,6 +15,8 @@ from pathlib import Path
 import torch
 
 import saekit
+from saekit.evals.feature_stats import feature_stats, top_contexts
+from saekit.train import StoreSource, TrainConfig, train
 
 
 def summarise(store: saekit.ActivationStore) -> None:
@@ -24,6 +28,25 @@ def summarise(store: saekit.ActivationStore) -> None:
             f"  {hook:28s} d={store.d(hook):5d}  |x| mean {norms.mean():8.2f}  "
             f"max {norms.max():8.2f}  nonfinite rows {store.manifest.nonfinite()[hook]}"
         )
+
+
+def train_and_evaluate(model, store: saekit.ActivationStore, out: Path) -> None:
+    hook = "blocks.6.hook_resid_post"
+    config = TrainConfig(width=2304, k=32, tokens=300_000, batch_size=1024, hook=hook,
+                         dead_window=60_000)
+    (sae,) = train(StoreSource(store, [hook]), config, out, model_name="smollm2-135m")
+    report = saekit.evaluate(sae, store, model, lm_windows=16)
+    rec, lm = report.reconstruction, report.lm
+    print(f"\nTopK SAE ({config.width} latents, k={config.k}) at {hook}, saved in {out}")
+    print(f"  FVU {rec.fvu:.3f}  L0 {rec.l0:.1f}  dead {rec.dead_fraction:.1%}")
+    print(f"  next-token CE clean {lm.ce_clean:.3f}, spliced {lm.ce_spliced:.3f}, "
+          f"zero-ablated {lm.ce_zero_ablated:.3f}: loss recovered {lm.loss_recovered_zero:.1%}")
+    stats = feature_stats(sae, store)
+    stats.save(out)
+    for latent in stats.density.argsort(descending=True)[100:103].tolist():
+        contexts = top_contexts(store, stats, latent, window=6)[:3]
+        shown = " | ".join(repr(model.tokenizer.decode(tokens)) for _, tokens in contexts)
+        print(f"  latent {latent} (density {stats.density[latent]:.3f}): {shown}")
 
 
 def main() -> None:
@@ -47,6 +70,8 @@ def main() -> None:
         tokens=args.tokens,
     )
     summarise(text_store)
+
+    train_and_evaluate(model, text_store, args.out / "sae_topk_l6")
 
     vision = saekit.load_model("mobilenet-v2")
     image_store = saekit.harvest(
