@@ -95,7 +95,7 @@ def _resume_key(model: HookedModel, points: list[HookPoint], data: HarvestInputs
     return key
 
 
-def _batch_rows(
+def batch_rows(
     acts: dict[str, Tensor], data: HarvestInputs, first: int, dtype: torch.dtype
 ) -> dict[str, Tensor]:
     """One batch's activations flattened to rows (kept positions only), plus row metadata."""
@@ -213,7 +213,7 @@ def _write_shards(model, points, inputs: HarvestInputs, config, writer: StoreWri
             first = batch * config.batch_size
             batch_inputs = inputs.inputs[first : first + config.batch_size]
             acts = model.capture(batch_inputs, points, config.stop_early)
-            parts.append(_batch_rows(acts, inputs, first, dtype))
+            parts.append(batch_rows(acts, inputs, first, dtype))
             bar.update(batch_inputs.shape[0] * per_item)
         tensors = {k: torch.cat([p[k] for p in parts]) for k in parts[0]}
         nonfinite = {

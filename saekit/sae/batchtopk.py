@@ -5,22 +5,32 @@ at inference the dictionary is a JumpReLU and is saved as SAELens `jumprelu`."""
 import torch
 from torch import Tensor
 
+from saekit.distributed import SINGLE_PROCESS, Distributed
 from saekit.sae.base import Dictionary, TrainStepOutput, squared_error
 from saekit.sae.config import DictionaryConfig
 from saekit.sae.jumprelu import jumprelu
 from saekit.sae.topk import AUXK_COEFFICIENT
 
 
-def batch_topk(pre: Tensor, k: int) -> tuple[Tensor, Tensor]:
-    """Latents keeping the `k * batch` largest ReLU activations of the batch, and the smallest
-    kept positive value (NaN when none is positive)."""
+def batch_topk(
+    pre: Tensor, k: int, distributed: Distributed = SINGLE_PROCESS
+) -> tuple[Tensor, Tensor]:
+    """Keep the `k * global_batch` largest ReLU activations of the (global) batch.
+
+    Each rank offers its largest candidates; the smallest of the global top `k * global_batch`
+    becomes the cut-off, so every rank selects exactly what one process holding the whole batch
+    would. Returns the latents and the smallest kept positive activation (NaN if none)."""
     acts = pre.relu()
     flat = acts.flatten()
-    values, indices = flat.topk(min(k * pre.shape[0], flat.numel()), sorted=False)
-    latents = torch.zeros_like(flat).scatter(0, indices, values).view_as(pre)
-    positive = values[values > 0]
-    smallest = positive.min() if positive.numel() else pre.new_tensor(float("nan"))
-    return latents, smallest
+    keep = k * pre.shape[0] * distributed.world
+    local = flat.topk(min(keep, flat.numel()), sorted=False).values
+    candidates = distributed.gather(local)
+    kept = candidates.topk(min(keep, candidates.numel()), sorted=False).values
+    positive = kept[kept > 0]
+    if positive.numel() == 0:
+        return torch.zeros_like(acts), pre.new_tensor(float("nan"))
+    cutoff = positive.min()
+    return acts * (acts >= cutoff), cutoff
 
 
 class BatchTopKSAE(Dictionary):
@@ -31,14 +41,15 @@ class BatchTopKSAE(Dictionary):
         super().__init__(cfg)
         self.register_buffer("threshold", torch.full((cfg.d_sae,), -1.0))
         """Running inference threshold (-1 until the first training batch)."""
+        self.distributed = Distributed()
+        """Set by the trainer under torchrun, so the selection spans all ranks' rows."""
 
     def activate(self, pre: Tensor) -> Tensor:
         return jumprelu(pre, self.threshold)
 
     def train_latents(self, pre: Tensor) -> Tensor:
-        """BatchTopK selection; updates the running threshold (the smallest kept activation
-        may be gathered across ranks by the trainer before the update)."""
-        latents, smallest = batch_topk(pre, self.cfg.k)
+        """BatchTopK selection over the global batch; updates the running threshold."""
+        latents, smallest = batch_topk(pre, self.cfg.k, self.distributed)
         self.update_threshold(smallest.detach())
         return latents
 

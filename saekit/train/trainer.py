@@ -11,6 +11,7 @@ import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 
+from saekit.distributed import SINGLE_PROCESS, Distributed
 from saekit.sae import Dictionary, build, save
 from saekit.sae.base import TrainStepOutput
 from saekit.train.checkpoint import load_checkpoint, save_checkpoint
@@ -31,8 +32,14 @@ class Trainer:
         out: str | Path,
         model_name: str | None = None,
         device: str | torch.device = "cpu",
+        distributed: Distributed = SINGLE_PROCESS,
     ):
         self.cfg, self.out, self.device = cfg, Path(out), torch.device(device)
+        self.distributed = distributed
+        if cfg.batch_size % distributed.world:
+            raise ValueError(
+                f"batch_size {cfg.batch_size} must divide by {distributed.world} ranks"
+            )
         self.hook = cfg.hook or source.hooks[0]
         self.hook_out = cfg.hook_out or self.hook
         if self.hook not in source.hooks or self.hook_out not in source.hooks:
@@ -43,6 +50,8 @@ class Trainer:
         )
         dict_cfg.hook_name, dict_cfg.hook_name_out = self.hook, cfg.hook_out
         self.sae: Dictionary = build(dict_cfg).to(self.device)
+        if hasattr(self.sae, "distributed"):
+            self.sae.distributed = distributed
         self.opt = torch.optim.Adam(self.sae.parameters(), lr=cfg.lr)
         self.step = 0
         self.skipped = 0
@@ -91,7 +100,8 @@ class Trainer:
         log.info("resumed %s at step %d", self.out, self.step)
 
     def save_checkpoint(self) -> None:
-        save_checkpoint(self.out, self.state())
+        if self.distributed.is_main:
+            save_checkpoint(self.out, self.state())
 
     # -- training ----------------------------------------------------------------------------
     def lr_at(self, step: int) -> float:
@@ -114,31 +124,34 @@ class Trainer:
             self.sae.b_dec.copy_((y * self.scale_out).mean(0))
 
     def train_step(self, batch: Batch) -> TrainStepOutput | None:
-        """One optimisation step; None (and counted) when the batch or its loss is not finite."""
+        """One optimisation step on this rank's slice of the global batch; None (and counted)
+        when the batch or its loss is not finite (on any rank)."""
         x = batch[self.hook].to(self.device, torch.float32)
         y = batch[self.hook_out].to(self.device, torch.float32) if self.hook_out != self.hook else x
         if self.step == 0 and self.skipped == 0:
-            self._initialise(x, y)
-        x, y = x * self.scale_in, y * self.scale_out
+            self._initialise(x, y)  # on the global batch: the same on every rank
         if not (torch.isfinite(x).all() and torch.isfinite(y).all()):
             self.skipped += 1
             return None
+        x = self.distributed.local_slice(x) * self.scale_in
+        y = self.distributed.local_slice(y) * self.scale_out
         dead = self.since_fired >= self.cfg.dead_window
         out = self.sae.training_loss(x, y, dead_mask=dead)
-        if not torch.isfinite(out.loss):
+        if bool(self.distributed.any(~torch.isfinite(out.loss.detach()).reshape(1))):
             self.skipped += 1
             return None
         for group in self.opt.param_groups:
             group["lr"] = self.lr_at(self.step)
         self.opt.zero_grad(set_to_none=True)
         out.loss.backward()
+        self.distributed.average_gradients(self.sae.parameters())
         if self.sae.unit_norm_decoder:
             self.sae.remove_parallel_decoder_grad()
         self.opt.step()
         if self.sae.unit_norm_decoder:
             self.sae.normalize_decoder()
-        self.since_fired += x.shape[0]
-        self.since_fired[out.fired] = 0
+        self.since_fired += x.shape[0] * self.distributed.world
+        self.since_fired[self.distributed.any(out.fired)] = 0
         self.step += 1
         return out
 
@@ -155,10 +168,12 @@ class Trainer:
                 "config": asdict(self.cfg),
                 "steps": self.step,
                 "skipped_batches": self.skipped,
+                "ranks": self.distributed.world,
                 "data_fingerprint": self.data_fingerprint,
             }
         }
-        save(final, self.out, metadata=meta)
+        if self.distributed.is_main:
+            save(final, self.out, metadata=meta)
         return final
 
 
@@ -175,9 +190,15 @@ def train(
     model_name: str | None = None,
     device: str | torch.device = "cpu",
     progress: bool = True,
+    distributed: Distributed = SINGLE_PROCESS,
+    distribute_dictionaries: bool = False,
 ) -> list[Dictionary]:
     """Train one dictionary per config on one pass over `source` (they share batch size and
-    seed, so they see the same batches); resume from checkpoints found in `outs`."""
+    seed, so they see the same batches); resume from checkpoints found in `outs`.
+
+    Under torchrun (`distributed` from `init_from_env()`), every dictionary is trained data
+    parallel across the ranks; with `distribute_dictionaries`, each rank instead trains its own
+    share of the dictionaries (e.g. one hook point each) on the full batches."""
     configs = [configs] if isinstance(configs, TrainConfig) else list(configs)
     outs = [outs] if isinstance(outs, str | Path) else list(outs)
     if len(configs) != len(outs) or len({(c.batch_size, c.seed, c.tokens) for c in configs}) != 1:
@@ -185,12 +206,21 @@ def train(
             "train several dictionaries with one output folder each and the same "
             "batch_size, seed and tokens"
         )
-    trainers = [
-        Trainer(c, source, o, model_name, device) for c, o in zip(configs, outs, strict=True)
-    ]
+    pairs = list(zip(configs, outs, strict=True))
+    if distributed.active and distribute_dictionaries:
+        pairs, distributed = pairs[distributed.rank :: distributed.world], Distributed()
+        if not pairs:
+            return []
+    trainers = [Trainer(c, source, o, model_name, device, distributed) for c, o in pairs]
     lead, total = trainers[0], configs[0].steps
     start = min(t.step + t.skipped for t in trainers)
-    bar = tqdm(total=total, initial=start, desc="train", disable=not progress, unit="step")
+    bar = tqdm(
+        total=total,
+        initial=start,
+        desc="train",
+        unit="step",
+        disable=not (progress and distributed.is_main),
+    )
     every = configs[0].checkpoint_every
     for index, batch in enumerate(
         source.batches(configs[0].batch_size, configs[0].seed, start), start=start
@@ -202,7 +232,7 @@ def train(
                 continue  # this one had already passed this batch before the resume
             out = trainer.train_step(batch)
             if trainer is lead and out is not None and index % 10 == 0:
-                target = batch[lead.hook_out].float() * lead.scale_out
+                target = lead.distributed.local_slice(batch[lead.hook_out]).float() * lead.scale_out
                 bar.set_postfix(
                     loss=f"{out.loss.item():.3g}",
                     fvu=f"{fvu(out.reconstruction, target.to(out.reconstruction)):.3f}",

@@ -1,0 +1,81 @@
+"""Data-parallel training under `torchrun`: every rank reads the same global batch, trains on its
+slice, and averages gradients; batch statistics (BatchTopK selection and threshold, input
+scaling, geometric-median init, dead-latent counts) are computed on the global batch, so N ranks
+train the same model as one process with the same global batch."""
+
+import os
+from dataclasses import dataclass
+from datetime import timedelta
+
+import torch
+import torch.distributed as dist
+from torch import Tensor
+
+
+@dataclass(frozen=True)
+class Distributed:
+    """This process's place among the ranks (rank 0 of 1 when not distributed)."""
+
+    rank: int = 0
+    world: int = 1
+
+    @property
+    def active(self) -> bool:
+        return self.world > 1
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    def local_slice(self, batch: Tensor) -> Tensor:
+        """This rank's rows of a global batch (the batch size must divide evenly)."""
+        if not self.active:
+            return batch
+        if batch.shape[0] % self.world:
+            raise ValueError(f"batch size {batch.shape[0]} is not divisible by {self.world} ranks")
+        per = batch.shape[0] // self.world
+        return batch[self.rank * per : (self.rank + 1) * per]
+
+    def gather(self, values: Tensor) -> Tensor:
+        """Concatenate equally sized 1-D tensors from all ranks, in rank order."""
+        if not self.active:
+            return values
+        parts = [torch.empty_like(values) for _ in range(self.world)]
+        dist.all_gather(parts, values.contiguous())
+        return torch.cat(parts)
+
+    def any(self, flag: Tensor) -> Tensor:
+        """Elementwise OR of a bool tensor across ranks."""
+        if not self.active:
+            return flag
+        as_int = flag.to(torch.int32)
+        dist.all_reduce(as_int, op=dist.ReduceOp.MAX)
+        return as_int.bool()
+
+    def average_gradients(self, parameters) -> None:
+        if not self.active:
+            return
+        grads = [p.grad for p in parameters if p.grad is not None]
+        flat = torch.cat([g.reshape(-1) for g in grads])
+        dist.all_reduce(flat)
+        flat /= self.world
+        offset = 0
+        for g in grads:
+            g.copy_(flat[offset : offset + g.numel()].view_as(g))
+            offset += g.numel()
+
+
+def init_from_env(timeout_s: float = 300.0) -> Distributed:
+    """Join the process group `torchrun` describes in the environment (gloo on CPU, NCCL on
+    GPU); a plain single process gets rank 0 of 1."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world == 1:
+        return Distributed()
+    if not dist.is_initialized():
+        backend = "nccl" if torch.cuda.is_available() else "gloo"
+        dist.init_process_group(backend, timeout=timedelta(seconds=timeout_s))
+    return Distributed(dist.get_rank(), dist.get_world_size())
+
+
+SINGLE_PROCESS = Distributed()
+"""Rank 0 of 1: the default everywhere a `Distributed` is accepted."""

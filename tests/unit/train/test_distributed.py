@@ -1,0 +1,70 @@
+"""Two ranks under torchrun (gloo, CPU, one thread each) train the same dictionary as one
+process with the same global batch."""
+
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from saekit.data.toy import toy_superposition
+from saekit.sae import load
+
+
+def torchrun() -> list[str]:
+    exe = shutil.which("torchrun", path=os.path.dirname(sys.executable))
+    return [exe] if exe else [sys.executable, "-m", "torch.distributed.run"]
+
+
+@pytest.mark.parametrize("architecture", ["topk", "batchtopk"])
+def test_two_gloo_ranks_match_one_process(tmp_path, architecture):
+    x = toy_superposition(n_features=96, d=24, n_samples=8192, seed=1).x
+    np.save(tmp_path / "x.npy", x.numpy())
+    args = [
+        "-m",
+        "saekit",
+        "train",
+        "--acts",
+        str(tmp_path / "x.npy"),
+        "--arch",
+        architecture,
+        "--k",
+        "4",
+        "--width",
+        "96",
+        "--tokens",
+        str(40 * 512),
+        "--batch-size",
+        "512",
+        "--dead-window",
+        "4096",
+        "--device",
+        "cpu",
+    ]
+    env = os.environ | {"OMP_NUM_THREADS": "1"}
+    subprocess.run(
+        [sys.executable, *args, "--out", str(tmp_path / "one")],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    ranks = [
+        *torchrun(),
+        "--standalone",
+        "--nproc_per_node",
+        "2",
+        *args,
+        "--out",
+        str(tmp_path / "two"),
+    ]
+    done = subprocess.run(ranks, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    one, two = load(tmp_path / "one"), load(tmp_path / "two")
+    for name, value in one.state_dict().items():
+        torch.testing.assert_close(two.state_dict()[name], value, rtol=1e-3, atol=1e-4, msg=name)
+    cfg = (tmp_path / "two" / "cfg.json").read_text()
+    assert '"ranks": 2' in cfg
