@@ -8,6 +8,10 @@ import torch
 from torch import Tensor
 
 
+TOY_STREAM = 0x70C5EED
+CHUNK = 16_384
+
+
 @dataclass(frozen=True)
 class ToyData:
     x: Tensor
@@ -15,7 +19,7 @@ class ToyData:
     features: Tensor
     """`[n_features, d]` the true unit directions."""
     codes: Tensor
-    """`[n_samples, n_features]` the true sparse coefficients."""
+    """`[n_samples, n_features]` the true sparse coefficients (a sparse COO tensor)."""
 
 
 def toy_superposition(
@@ -30,11 +34,16 @@ def toy_superposition(
     [0.5, 1.5]; `x = codes @ features + noise * N(0, I)`."""
     if n_features < 1 or d < 1 or n_samples < 1 or not 0 < p_active <= 1 or noise < 0:
         raise ValueError("need positive sizes, 0 < p_active <= 1 and noise >= 0")
-    gen = torch.Generator().manual_seed(seed)
+    # a stream of its own: with torch's global seed, a dictionary initialised from
+    # torch.randn would otherwise start exactly at the true features
+    gen = torch.Generator().manual_seed(TOY_STREAM + seed)
     features = torch.randn(n_features, d, generator=gen)
     features /= features.norm(dim=1, keepdim=True)
-    fires = torch.rand(n_samples, n_features, generator=gen) < p_active
-    magnitudes = 0.5 + torch.rand(n_samples, n_features, generator=gen)
-    codes = fires * magnitudes
-    x = codes @ features + noise * torch.randn(n_samples, d, generator=gen)
-    return ToyData(x, features, codes)
+    x, codes = [], []
+    for start in range(0, n_samples, CHUNK):  # bounded memory for large sets
+        n = min(CHUNK, n_samples - start)
+        fires = torch.rand(n, n_features, generator=gen) < p_active
+        chunk = fires * (0.5 + torch.rand(n, n_features, generator=gen))
+        x.append(chunk @ features + noise * torch.randn(n, d, generator=gen))
+        codes.append(chunk.to_sparse())
+    return ToyData(torch.cat(x), features, torch.cat(codes))

@@ -39,6 +39,8 @@ class ArraySource:
     """In-memory `[N, d]` arrays, one per hook name (rows aligned)."""
 
     arrays: dict[str, Tensor]
+    shuffle: bool = True
+    """False: batches in row order (e.g. data already arranged in a benchmark's order)."""
     hooks: list[str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -63,7 +65,8 @@ class ArraySource:
         per_epoch = max(n // batch_size, 1)
         first_epoch = start // per_epoch
         for epoch in count(first_epoch):
-            perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed + epoch))
+            generator = torch.Generator().manual_seed(seed + epoch)
+            perm = torch.randperm(n, generator=generator) if self.shuffle else torch.arange(n)
             first = start - epoch * per_epoch if epoch == first_epoch else 0
             for b in range(first, per_epoch):
                 rows = perm[b * batch_size : (b + 1) * batch_size]
