@@ -5,7 +5,7 @@ STAMP := $(VENV)/.saekit-installed
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: env demo test lint bench-harvest clean
+.PHONY: env demo test lint bench-harvest bench-train clean
 
 $(STAMP): pyproject.toml Makefile
 	python3 -m venv $(VENV)
@@ -32,6 +32,9 @@ lint: env
 
 bench-harvest: env
 	$(PY) benchmarks/harvest.py
+
+bench-train: env
+	$(PY) benchmarks/train_vs_peers.py --repeat 3
 
 clean:
 	rm -rf $(VENV) demo_out

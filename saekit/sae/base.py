@@ -56,8 +56,12 @@ class Dictionary(nn.Module, ABC):
         W_dec = torch.randn(d_sae, d_out)
         W_dec /= W_dec.norm(dim=1, keepdim=True)
         self.W_dec = nn.Parameter(W_dec)
-        W_enc = W_dec.T.clone() if d_out == d_in else torch.randn(d_in, d_sae) / d_in**0.5
-        self.W_enc = nn.Parameter(W_enc)
+        if d_out == d_in:
+            W_enc = W_dec.T.clone()
+        else:
+            W_enc = torch.randn(d_in, d_sae)
+            W_enc /= W_enc.norm(dim=0, keepdim=True)
+        self.W_enc = nn.Parameter(W_enc * cfg.encoder_init_norm)
         self.b_enc = nn.Parameter(torch.zeros(d_sae))
         self.b_dec = nn.Parameter(torch.zeros(d_out))
 

@@ -30,6 +30,9 @@ class DictionaryConfig:
     """BatchTopK: momentum of the running inference threshold."""
     matryoshka_widths: list[int] = field(default_factory=list)
     """Nested prefix sizes for Matryoshka (the full width is added last)."""
+    encoder_init_norm: float = 0.25
+    """Encoder columns start as the decoder rows scaled to this norm (small starting
+    pre-activations train faster and recover more features: see benchmarks/train_vs_peers.py)."""
     apply_b_dec_to_input: bool = True
     """Subtract b_dec from the input before encoding (autoencoders; never for transcoders)."""
     hook_name: str | None = None
