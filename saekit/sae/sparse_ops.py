@@ -25,6 +25,7 @@ class GatheredPreActivations(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad: Tensor):
         x_in, W_enc, indices = ctx.saved_tensors
+        grad, x_in = grad.to(W_enc.dtype), x_in.to(W_enc.dtype)  # autocast may hand us bf16
         n, k = indices.shape
         d_sae = W_enc.shape[1]
         flat_idx = indices.reshape(-1)
@@ -41,7 +42,7 @@ class GatheredPreActivations(torch.autograd.Function):
 
 def sparse_decode(values: Tensor, indices: Tensor, W_dec: Tensor) -> Tensor:
     """`sum_j values[:, j] * W_dec[indices[:, j]]` without building dense latents."""
-    return F.embedding_bag(indices, W_dec, per_sample_weights=values, mode="sum")
+    return F.embedding_bag(indices, W_dec, per_sample_weights=values.to(W_dec.dtype), mode="sum")
 
 
 def dense_decode(values: Tensor, indices: Tensor, W_dec: Tensor) -> Tensor:

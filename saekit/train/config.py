@@ -47,9 +47,15 @@ class TrainConfig:
     """Input hook name in the store (default: its only hook)."""
     hook_out: str | None = None
     """Target hook for a transcoder (default: autoencode the input)."""
+    autocast: Literal["auto", "on", "off"] = "auto"
+    """bf16 autocast of the training step: `auto` turns it on for CUDA devices only."""
+    log_to: Literal["none", "jsonl", "tensorboard", "wandb"] = "none"
+    """Where to log training metrics (jsonl: `metrics.jsonl` in the output folder)."""
+    log_every: int = 10
+    """Steps between logged metrics."""
 
     def __post_init__(self) -> None:
-        for name in ("width", "tokens", "batch_size", "warmup_steps", "dead_window"):
+        for name in ("width", "tokens", "batch_size", "warmup_steps", "dead_window", "log_every"):
             if getattr(self, name) < (0 if name == "warmup_steps" else 1):
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
         if self.lr <= 0:

@@ -17,6 +17,7 @@ from saekit.sae.base import TrainStepOutput
 from saekit.train.checkpoint import load_checkpoint, save_checkpoint
 from saekit.train.config import TrainConfig
 from saekit.train.init import geometric_median, norm_scale
+from saekit.train.metrics_log import NoLogger, make_logger
 from saekit.train.sources import Batch, BatchSource
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,12 @@ class Trainer:
         self.since_fired = torch.zeros(cfg.width, dtype=torch.long, device=self.device)
         self.scale_in = self.scale_out = 1.0
         self.data_fingerprint = source.fingerprint()
+        self.autocast = cfg.autocast == "on" or (
+            cfg.autocast == "auto" and self.device.type == "cuda"
+        )
+        self.logger = (
+            make_logger(cfg.log_to, self.out, asdict(cfg)) if distributed.is_main else NoLogger()
+        )
         self._resume()
 
     # -- state -------------------------------------------------------------------------------
@@ -120,7 +127,7 @@ class Trainer:
             self.scale_out = self.scale_in if self.hook_out == self.hook else norm_scale(y)
         if self.cfg.geometric_median_init and self.sae.cfg.apply_b_dec_to_input:
             self.sae.b_dec.copy_(geometric_median(x * self.scale_in))
-        elif self.sae.cfg.out_dim:
+        else:
             self.sae.b_dec.copy_((y * self.scale_out).mean(0))
 
     def train_step(self, batch: Batch) -> TrainStepOutput | None:
@@ -136,7 +143,8 @@ class Trainer:
         x = self.distributed.local_slice(x) * self.scale_in
         y = self.distributed.local_slice(y) * self.scale_out
         dead = self.since_fired >= self.cfg.dead_window
-        out = self.sae.training_loss(x, y, dead_mask=dead)
+        with torch.autocast(self.device.type, torch.bfloat16, enabled=self.autocast):
+            out = self.sae.training_loss(x, y, dead_mask=dead)
         if bool(self.distributed.any(~torch.isfinite(out.loss.detach()).reshape(1))):
             self.skipped += 1
             return None
@@ -153,7 +161,16 @@ class Trainer:
         self.since_fired += x.shape[0] * self.distributed.world
         self.since_fired[self.distributed.any(out.fired)] = 0
         self.step += 1
+        if self.step % self.cfg.log_every == 0:
+            self._log(out, y)
         return out
+
+    def _log(self, out: TrainStepOutput, target: Tensor) -> None:
+        metrics = {name: float(value) for name, value in out.losses.items()}
+        metrics |= {"loss": float(out.loss.detach()), "l0": float(out.l0),
+                    "fvu": fvu(out.reconstruction.float(), target),
+                    "dead_fraction": self.dead_fraction(), "lr": self.lr_at(self.step - 1)}
+        self.logger.log(self.step, metrics)
 
     def dead_fraction(self) -> float:
         return float((self.since_fired >= self.cfg.dead_window).float().mean())
@@ -161,6 +178,7 @@ class Trainer:
     def finish(self) -> Dictionary:
         """Save the dictionary with the input scaling folded into its weights."""
         self.save_checkpoint()
+        self.logger.close()
         final = copy.deepcopy(self.sae).cpu().eval()
         final.fold_input_scaling(self.scale_in, self.scale_out)
         meta = {
