@@ -41,8 +41,13 @@ def ensure_peers_venv(venv: Path) -> Path:
 
 
 def make_data(folder: Path, args) -> dict:
-    toy = toy_superposition(n_features=args.features, d=args.d, seed=args.seed,
-                            n_samples=args.vectors + args.holdout, p_active=args.p_active)
+    toy = toy_superposition(
+        n_features=args.features,
+        d=args.d,
+        seed=args.seed,
+        n_samples=args.vectors + args.holdout,
+        p_active=args.p_active,
+    )
     train, held_out = toy.x[: args.vectors], toy.x[args.vectors :]
     np.save(folder / "train.npy", train.numpy())
     order = torch.randperm(args.vectors, generator=torch.Generator().manual_seed(args.seed))
@@ -53,8 +58,12 @@ def make_data(folder: Path, args) -> dict:
 def run_worker(name: str, python: str, job: dict, folder: Path) -> dict:
     job_file = folder / f"{name}.json"
     job_file.write_text(json.dumps(job))
-    done = subprocess.run([python, str(HERE / "peers" / WORKERS[name]), str(job_file)],
-                          cwd=HERE / "peers", capture_output=True, text=True)
+    done = subprocess.run(
+        [python, str(HERE / "peers" / WORKERS[name]), str(job_file)],
+        cwd=HERE / "peers",
+        capture_output=True,
+        text=True,
+    )
     if done.returncode:
         raise RuntimeError(f"{name} failed:\n{done.stderr[-4000:]}")
     return json.loads(Path(job["result"]).read_text())
@@ -69,8 +78,12 @@ def quality(folder: str, held_out: torch.Tensor, features: torch.Tensor) -> dict
     fvu = (held_out - out.reconstruction).pow(2).sum() / (held_out - held_out.mean(0)).pow(2).sum()
     active = out.latents > 0
     recovery = feature_recovery(features, sae.W_dec)
-    return {"fvu": float(fvu), "l0": float(active.sum(-1).float().mean()),
-            "dead": float((~active.any(0)).float().mean()), "mmcs": recovery.mmcs}
+    return {
+        "fvu": float(fvu),
+        "l0": float(active.sum(-1).float().mean()),
+        "dead": float((~active.any(0)).float().mean()),
+        "mmcs": recovery.mmcs,
+    }
 
 
 def matmul_peak_gflops(batch: int, d: int, width: int, repeat: int = 5) -> float:
@@ -85,8 +98,12 @@ def matmul_peak_gflops(batch: int, d: int, width: int, repeat: int = 5) -> float
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=3, help="rounds of all trainers")
-    parser.add_argument("--peers-venv", type=Path, default=Path(".bench-venv"),
-                        help="environment for sae-lens and eai-sparsify (made if missing)")
+    parser.add_argument(
+        "--peers-venv",
+        type=Path,
+        default=Path(".bench-venv"),
+        help="environment for sae-lens and eai-sparsify (made if missing)",
+    )
     parser.add_argument("--d", type=int, default=256, help="activation width")
     parser.add_argument("--features", type=int, default=2048, help="true features")
     parser.add_argument("--p-active", type=float, default=0.01)
@@ -108,30 +125,53 @@ def main() -> None:
     for r in range(args.repeat):
         for name in names[r % len(names) :] + names[: r % len(names)]:  # rotate the order
             out = folder / f"{name}-{r}"
-            job = {"train": str(folder / "train.npy"), "order": str(folder / "order.npy"),
-                   "width": args.width, "k": args.k, "batch_size": args.batch_size,
-                   "lr": args.lr, "warmup": 10, "dead_window": 10 * args.batch_size,
-                   "out": str(out), "result": str(folder / f"{name}-{r}.result.json")}
+            job = {
+                "train": str(folder / "train.npy"),
+                "order": str(folder / "order.npy"),
+                "width": args.width,
+                "k": args.k,
+                "batch_size": args.batch_size,
+                "lr": args.lr,
+                "warmup": 10,
+                "dead_window": 10 * args.batch_size,
+                "out": str(out),
+                "result": str(folder / f"{name}-{r}.result.json"),
+            }
             timing = run_worker(name, pythons[name], job, folder)
             stats = quality(str(out), truth["held_out"], truth["features"])
             results[name].append(timing | stats | {"vps": timing["vectors"] / timing["seconds"]})
-            print(f"round {r} {name:9s} {results[name][-1]['vps']:9.0f} vectors/s  "
-                  f"fvu {stats['fvu']:.4f}  mmcs {stats['mmcs']:.4f}", flush=True)
+            print(
+                f"round {r} {name:9s} {results[name][-1]['vps']:9.0f} vectors/s  "
+                f"fvu {stats['fvu']:.4f}  mmcs {stats['mmcs']:.4f}",
+                flush=True,
+            )
 
-    print(f"\n{args.vectors} vectors of d={args.d}, TopK width {args.width}, k={args.k}, "
-          f"batch {args.batch_size}, lr {args.lr}, {torch.get_num_threads()} threads; "
-          f"medians of {args.repeat}")
-    print(f"{'trainer':10s} {'vectors/s':>10s} {'peak MB':>8s} {'FVU':>8s} {'L0':>6s} "
-          f"{'dead':>6s} {'MMCS':>7s}")
+    print(
+        f"\n{args.vectors} vectors of d={args.d}, TopK width {args.width}, k={args.k}, "
+        f"batch {args.batch_size}, lr {args.lr}, {torch.get_num_threads()} threads; "
+        f"medians of {args.repeat}"
+    )
+    print(
+        f"{'trainer':10s} {'vectors/s':>10s} {'peak MB':>8s} {'FVU':>8s} {'L0':>6s} "
+        f"{'dead':>6s} {'MMCS':>7s}"
+    )
     for name, rows in results.items():
-        med = {k: statistics.median(r[k] for r in rows)
-               for k in ("vps", "peak_rss_mb", "fvu", "l0", "dead", "mmcs")}
-        print(f"{name:10s} {med['vps']:10.0f} {med['peak_rss_mb']:8.0f} {med['fvu']:8.4f} "
-              f"{med['l0']:6.1f} {med['dead']:6.3f} {med['mmcs']:7.4f}")
+        med = {
+            k: statistics.median(r[k] for r in rows)
+            for k in ("vps", "peak_rss_mb", "fvu", "l0", "dead", "mmcs")
+        }
+        print(
+            f"{name:10s} {med['vps']:10.0f} {med['peak_rss_mb']:8.0f} {med['fvu']:8.4f} "
+            f"{med['l0']:6.1f} {med['dead']:6.3f} {med['mmcs']:7.4f}"
+        )
     for peer in names[1:]:
-        ratios = [a["vps"] / b["vps"] for a, b in zip(results["saekit"], results[peer], strict=True)]
-        print(f"saekit / {peer}: per-repeat speed ratios {[round(x, 2) for x in ratios]}, "
-              f"median {statistics.median(ratios):.2f}")
+        ratios = [
+            a["vps"] / b["vps"] for a, b in zip(results["saekit"], results[peer], strict=True)
+        ]
+        print(
+            f"saekit / {peer}: per-repeat speed ratios {[round(x, 2) for x in ratios]}, "
+            f"median {statistics.median(ratios):.2f}"
+        )
     fastest = max(names[1:], key=lambda n: statistics.median(r["vps"] for r in results[n]))
     saekit_vps = statistics.median(r["vps"] for r in results["saekit"])
     fastest_vps = statistics.median(r["vps"] for r in results[fastest])
@@ -139,8 +179,10 @@ def main() -> None:
     peak = matmul_peak_gflops(args.batch_size, args.d, args.width)
     steps_per_s = saekit_vps / args.batch_size
     used = 2 * args.batch_size * args.d * args.width * steps_per_s / 1e9
-    print(f"dense matmul peak (encoder shape) {peak:.1f} GFLOP/s; saekit's step does one such "
-          f"matmul at {used:.1f} GFLOP/s of useful work: {used / peak:.0%} of peak")
+    print(
+        f"dense matmul peak (encoder shape) {peak:.1f} GFLOP/s; saekit's step does one such "
+        f"matmul at {used:.1f} GFLOP/s of useful work: {used / peak:.0%} of peak"
+    )
 
 
 if __name__ == "__main__":

@@ -33,8 +33,12 @@ def peak_rss_mb() -> float:
 
 def report(job: dict, seconds: float, vectors: int) -> None:
     peak_mb = peak_rss_mb()
-    result = {"seconds": seconds, "vectors": vectors, "peak_rss_mb": peak_mb,
-              "threads": torch.get_num_threads()}
+    result = {
+        "seconds": seconds,
+        "vectors": vectors,
+        "peak_rss_mb": peak_mb,
+        "threads": torch.get_num_threads(),
+    }
     Path(job["result"]).write_text(json.dumps(result))
 
 

@@ -6,9 +6,17 @@ from saekit.train import ArraySource, TrainConfig, train
 
 job = load_job()
 rows = ordered_rows(job)
-config = TrainConfig(architecture="topk", width=job["width"], k=job["k"], tokens=rows.shape[0],
-                     batch_size=job["batch_size"], lr=job["lr"], warmup_steps=job["warmup"],
-                     dead_window=job["dead_window"], normalize_activations=False)
+config = TrainConfig(
+    architecture="topk",
+    width=job["width"],
+    k=job["k"],
+    tokens=rows.shape[0],
+    batch_size=job["batch_size"],
+    lr=job["lr"],
+    warmup_steps=job["warmup"],
+    dead_window=job["dead_window"],
+    normalize_activations=False,
+)
 with Timer() as timer:
     train(ArraySource({"x": rows}, shuffle=False), config, job["out"], progress=False)
 report(job, timer.seconds, rows.shape[0])

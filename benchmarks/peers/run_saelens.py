@@ -8,12 +8,21 @@ from sae_lens.training.sae_trainer import SAETrainer
 job = load_job()
 rows = ordered_rows(job)
 batch = job["batch_size"]
-sae = TopKTrainingSAE(TopKTrainingSAEConfig(d_in=rows.shape[1], d_sae=job["width"], k=job["k"],
-                                            aux_loss_coefficient=1 / 32))
-config = SAETrainerConfig(total_training_samples=rows.shape[0], train_batch_size_samples=batch,
-                          lr=job["lr"], lr_end=0.0, lr_warm_up_steps=job["warmup"],
-                          lr_decay_steps=rows.shape[0] // batch // 5, device="cpu",
-                          dead_feature_window=max(job["dead_window"] // batch, 1))
+sae = TopKTrainingSAE(
+    TopKTrainingSAEConfig(
+        d_in=rows.shape[1], d_sae=job["width"], k=job["k"], aux_loss_coefficient=1 / 32
+    )
+)
+config = SAETrainerConfig(
+    total_training_samples=rows.shape[0],
+    train_batch_size_samples=batch,
+    lr=job["lr"],
+    lr_end=0.0,
+    lr_warm_up_steps=job["warmup"],
+    lr_decay_steps=rows.shape[0] // batch // 5,
+    device="cpu",
+    dead_feature_window=max(job["dead_window"] // batch, 1),
+)
 batches = (rows[i : i + batch] for i in range(0, rows.shape[0], batch))
 with Timer() as timer:
     trained = SAETrainer(config, sae, batches).fit()

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from common import Timer, load_job, report
 from datasets import Dataset
-from sparsify import SparseCoderConfig, Trainer, TrainConfig
+from sparsify import SparseCoderConfig, TrainConfig, Trainer
 from torch import nn
 from transformers import PretrainedConfig, PreTrainedModel
 
@@ -47,9 +47,16 @@ dataset = Dataset.from_dict({"input_ids": order.reshape(-1, SEQ).tolist()}).with
 save_dir = Path(job["out"]).parent / "sparsify_run"
 config = TrainConfig(
     SparseCoderConfig(k=job["k"], num_latents=job["width"]),
-    batch_size=job["batch_size"] // SEQ, optimizer="adam", lr=job["lr"],
-    lr_warmup_steps=job["warmup"], auxk_alpha=1 / 32, dead_feature_threshold=job["dead_window"],
-    hookpoints=["embed"], save_dir=str(save_dir), run_name="bench", save_every=10**9,
+    batch_size=job["batch_size"] // SEQ,
+    optimizer="adam",
+    lr=job["lr"],
+    lr_warmup_steps=job["warmup"],
+    auxk_alpha=1 / 32,
+    dead_feature_threshold=job["dead_window"],
+    hookpoints=["embed"],
+    save_dir=str(save_dir),
+    run_name="bench",
+    save_every=10**9,
     log_to_wandb=False,
 )
 with Timer() as timer:

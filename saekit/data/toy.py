@@ -7,7 +7,6 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-
 TOY_STREAM = 0x70C5EED
 CHUNK = 16_384
 

@@ -36,7 +36,7 @@ class TopKSAE(Dictionary):
         self.check_width(x)
         x_in = self._encoder_input(x)
         with torch.no_grad():  # the one dense matmul: rank every latent
-            pre = x_in @ self.W_enc + self.b_enc
+            pre = torch.addmm(self.b_enc, x_in, self.W_enc)
         top_idx = pre.topk(k, dim=-1, sorted=False).indices
         aux_idx = self._aux_indices(pre, dead_mask)
         idx = top_idx if aux_idx is None else torch.cat([top_idx, aux_idx], dim=-1)
@@ -50,7 +50,7 @@ class TopKSAE(Dictionary):
         values = picked[:, :k].relu()
         reconstruction = self._decode_sparse(values, top_idx) + self.b_dec
         mse = squared_error(reconstruction, target)
-        losses = {"mse": mse}
+        losses = {"mse": mse.detach()}
         loss = mse
         if aux_idx is not None:
             residual = (target - reconstruction).detach()

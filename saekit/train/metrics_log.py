@@ -38,7 +38,9 @@ class TensorBoardLogger:
         try:
             from torch.utils.tensorboard import SummaryWriter
         except ImportError as err:
-            raise ModuleNotFoundError("log_to='tensorboard' needs: pip install tensorboard") from err
+            raise ModuleNotFoundError(
+                "log_to='tensorboard' needs: pip install tensorboard"
+            ) from err
         self.writer = SummaryWriter(str(folder / "tensorboard"))
 
     def log(self, step: int, metrics: dict[str, float]) -> None:

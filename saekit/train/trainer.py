@@ -167,9 +167,13 @@ class Trainer:
 
     def _log(self, out: TrainStepOutput, target: Tensor) -> None:
         metrics = {name: float(value) for name, value in out.losses.items()}
-        metrics |= {"loss": float(out.loss.detach()), "l0": float(out.l0),
-                    "fvu": fvu(out.reconstruction.float(), target),
-                    "dead_fraction": self.dead_fraction(), "lr": self.lr_at(self.step - 1)}
+        metrics |= {
+            "loss": float(out.loss.detach()),
+            "l0": float(out.l0),
+            "fvu": fvu(out.reconstruction.float(), target),
+            "dead_fraction": self.dead_fraction(),
+            "lr": self.lr_at(self.step - 1),
+        }
         self.logger.log(self.step, metrics)
 
     def dead_fraction(self) -> float:

@@ -89,8 +89,13 @@ def test_dictionaries_can_be_shared_out_across_ranks(tmp_path):
     script = tmp_path / "share.py"
     script.write_text(SHARE_SCRIPT)
     env = os.environ | {"OMP_NUM_THREADS": "1"}
-    done = subprocess.run([*torchrun(), "--standalone", "--nproc_per_node", "2", str(script),
-                           str(tmp_path)], env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [*torchrun(), "--standalone", "--nproc_per_node", "2", str(script), str(tmp_path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "trained ['a']" in done.stdout and "trained ['b']" in done.stdout
     assert load(tmp_path / "a").cfg.hook_name == "a" and load(tmp_path / "b").cfg.hook_name == "b"

@@ -172,19 +172,28 @@ def test_bf16_autocast_trains_to_a_similar_error(toy, tmp_path):
     source = ArraySource(toy.x[:8192])
     fvus = []
     for mode in ("off", "on"):
-        (sae,) = train(source, small(tokens=40 * 256, autocast=mode), tmp_path / mode,
-                       progress=False)
+        (sae,) = train(
+            source, small(tokens=40 * 256, autocast=mode), tmp_path / mode, progress=False
+        )
         x = toy.x[:2000]
-        fvus.append(((x - sae(x).reconstruction).pow(2).sum() / (x - x.mean(0)).pow(2).sum()).item())
+        fvus.append(
+            ((x - sae(x).reconstruction).pow(2).sum() / (x - x.mean(0)).pow(2).sum()).item()
+        )
     assert abs(fvus[0] - fvus[1]) < 0.05, fvus
 
 
 def test_metrics_are_logged_to_jsonl(toy, tmp_path):
     import json
 
-    train(ArraySource(toy.x[:4096]), small(log_to="jsonl", log_every=5), tmp_path / "d",
-          progress=False)
-    lines = [json.loads(line) for line in (tmp_path / "d" / "metrics.jsonl").read_text().splitlines()]
+    train(
+        ArraySource(toy.x[:4096]),
+        small(log_to="jsonl", log_every=5),
+        tmp_path / "d",
+        progress=False,
+    )
+    lines = [
+        json.loads(line) for line in (tmp_path / "d" / "metrics.jsonl").read_text().splitlines()
+    ]
     assert [row["step"] for row in lines] == [5, 10, 15, 20]
     assert {"loss", "mse", "l0", "fvu", "dead_fraction", "lr"} <= set(lines[0])
     assert lines[-1]["fvu"] < lines[0]["fvu"]
