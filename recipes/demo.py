@@ -32,15 +32,18 @@ def summarise(store: saekit.ActivationStore) -> None:
 
 def train_and_evaluate(model, store: saekit.ActivationStore, out: Path) -> None:
     hook = "blocks.6.hook_resid_post"
-    config = TrainConfig(width=2304, k=32, tokens=300_000, batch_size=1024, hook=hook,
-                         dead_window=60_000)
+    config = TrainConfig(
+        width=2304, k=32, tokens=300_000, batch_size=1024, hook=hook, dead_window=60_000
+    )
     (sae,) = train(StoreSource(store, [hook]), config, out, model_name="smollm2-135m")
     report = saekit.evaluate(sae, store, model, lm_windows=16)
     rec, lm = report.reconstruction, report.lm
     print(f"\nTopK SAE ({config.width} latents, k={config.k}) at {hook}, saved in {out}")
     print(f"  FVU {rec.fvu:.3f}  L0 {rec.l0:.1f}  dead {rec.dead_fraction:.1%}")
-    print(f"  next-token CE clean {lm.ce_clean:.3f}, spliced {lm.ce_spliced:.3f}, "
-          f"zero-ablated {lm.ce_zero_ablated:.3f}: loss recovered {lm.loss_recovered_zero:.1%}")
+    print(
+        f"  next-token CE clean {lm.ce_clean:.3f}, spliced {lm.ce_spliced:.3f}, "
+        f"zero-ablated {lm.ce_zero_ablated:.3f}: loss recovered {lm.loss_recovered_zero:.1%}"
+    )
     stats = feature_stats(sae, store)
     stats.save(out)
     for latent in stats.density.argsort(descending=True)[100:103].tolist():
