@@ -110,6 +110,10 @@ class Dictionary(nn.Module, ABC):
     ) -> TrainStepOutput:
         """One batch's loss and statistics; `dead_mask [d_sae]` marks latents considered dead."""
 
+    def initialise_from_data(self, x: Tensor) -> None:
+        """Data-dependent initialisation from the first (scaled) training batch; most
+        architectures need none (the trainer sets b_dec)."""
+
     def decoder_norms(self) -> Tensor:
         return self.W_dec.norm(dim=1)
 

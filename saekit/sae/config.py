@@ -3,7 +3,16 @@
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-ARCHITECTURES = ("standard", "topk", "batchtopk", "jumprelu", "gated", "matryoshka_batchtopk")
+ARCHITECTURES = (
+    "standard",
+    "topk",
+    "batchtopk",
+    "jumprelu",
+    "gated",
+    "matryoshka_batchtopk",
+    "codebook",
+    "qlae",
+)
 
 
 @dataclass
@@ -30,6 +39,15 @@ class DictionaryConfig:
     """BatchTopK: momentum of the running inference threshold."""
     matryoshka_widths: list[int] = field(default_factory=list)
     """Nested prefix sizes for Matryoshka (the full width is added last)."""
+    codebook_similarity: str = "cosine"
+    """Codebook: how codes are ranked against the input: `cosine`, `dot` or `euclidean`."""
+    codebook_aggregate: str = "sum"
+    """Codebook: the output is the `sum` or the `mean` of the k selected codes."""
+    commitment_coefficient: float | None = None
+    """Codebook / QLAE: weight of the commitment loss, which pulls the input toward its codes
+    (None: 0 for codebook, 0.1 for QLAE)."""
+    quantizer_values: int = 10
+    """QLAE: scalar values in each latent's codebook."""
     encoder_init_norm: float = 0.25
     """Encoder columns start as the decoder rows scaled to this norm (small starting
     pre-activations train faster and recover more features: see benchmarks/train_vs_peers.py)."""
@@ -58,6 +76,12 @@ class DictionaryConfig:
         ):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        if self.codebook_similarity not in ("cosine", "dot", "euclidean"):
+            raise ValueError("codebook_similarity must be cosine, dot or euclidean")
+        if self.codebook_aggregate not in ("sum", "mean"):
+            raise ValueError("codebook_aggregate must be sum or mean")
+        if self.quantizer_values < 2:
+            raise ValueError(f"quantizer_values must be >= 2, got {self.quantizer_values}")
         if not 0 <= self.threshold_momentum < 1:
             raise ValueError("threshold_momentum must be in [0, 1)")
         if self.is_transcoder:
@@ -68,7 +92,7 @@ class DictionaryConfig:
 
     @property
     def uses_k(self) -> bool:
-        return self.architecture in ("topk", "batchtopk", "matryoshka_batchtopk")
+        return self.architecture in ("topk", "batchtopk", "matryoshka_batchtopk", "codebook")
 
     @property
     def out_dim(self) -> int:

@@ -50,9 +50,11 @@ class StoreWriter:
                 + "\n  ".join(differences)
                 + "\nUse a new output folder, or run with the store's settings."
             )
-        # files that were being written when the last run died
-        leftovers = [*(folder / SHARD_DIR).glob("*.tmp"), *folder.glob(f".{MANIFEST}.tmp-*")]
-        for leftover in leftovers:
+        # whatever a killed run was writing: our .tmp files, safetensors' own temporary files,
+        # a shard renamed just before the manifest listed it. shards/ holds only listed shards.
+        listed = {Path(shard.file).name for shard in existing.shards}
+        leftovers = [p for p in (folder / SHARD_DIR).iterdir() if p.name not in listed]
+        for leftover in [*leftovers, *folder.glob(f".{MANIFEST}.tmp-*")]:
             leftover.unlink()
         for shard in existing.shards:
             path = folder / shard.file

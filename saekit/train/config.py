@@ -5,7 +5,9 @@ from typing import Literal
 
 from saekit.sae.config import DictionaryConfig
 
-Architecture = Literal["standard", "topk", "batchtopk", "jumprelu", "gated", "matryoshka_batchtopk"]
+Architecture = Literal[
+    "standard", "topk", "batchtopk", "jumprelu", "gated", "matryoshka_batchtopk", "codebook", "qlae"
+]
 
 
 @dataclass
@@ -24,11 +26,21 @@ class TrainConfig:
     """L0 penalty weight (jumprelu)."""
     matryoshka_widths: list[int] = field(default_factory=list)
     """Nested prefix widths (matryoshka_batchtopk)."""
+    codebook_similarity: Literal["cosine", "dot", "euclidean"] = "cosine"
+    """How a codebook ranks its codes against the input."""
+    codebook_aggregate: Literal["sum", "mean"] = "sum"
+    """A codebook outputs the sum or the mean of its k selected codes."""
+    commitment_coefficient: float | None = None
+    """Commitment loss weight (codebook, qlae; None: the architecture's default)."""
+    quantizer_values: int = 10
+    """Values in each latent's scalar codebook (qlae)."""
     tokens: int = 1_000_000
     """Training vectors to consume (the data is cycled if it holds fewer)."""
     batch_size: int = 4096
     lr: float = 4e-4
     """Peak Adam learning rate."""
+    weight_decay: float | None = None
+    """AdamW weight decay (None: 0.1 for qlae, which relies on it, 0 otherwise)."""
     warmup_steps: int = 50
     """Linear learning-rate warmup."""
     decay_start: float = 0.8
@@ -77,6 +89,10 @@ class TrainConfig:
             l1_coefficient=self.l1_coefficient,
             l0_coefficient=self.l0_coefficient,
             matryoshka_widths=list(self.matryoshka_widths),
+            codebook_similarity=self.codebook_similarity,
+            codebook_aggregate=self.codebook_aggregate,
+            commitment_coefficient=self.commitment_coefficient,
+            quantizer_values=self.quantizer_values,
             hook_name=self.hook,
             hook_name_out=self.hook_out,
             model_name=model_name,

@@ -21,6 +21,8 @@ from saekit.train.metrics_log import NoLogger, make_logger
 from saekit.train.sources import Batch, BatchSource
 
 log = logging.getLogger(__name__)
+DEFAULT_WEIGHT_DECAY = {"qlae": 0.1}
+"""Default weight decay per architecture (latent quantization relies on it)."""
 
 
 class Trainer:
@@ -53,7 +55,10 @@ class Trainer:
         self.sae: Dictionary = build(dict_cfg).to(self.device)
         if hasattr(self.sae, "distributed"):
             self.sae.distributed = distributed
-        self.opt = torch.optim.Adam(self.sae.parameters(), lr=cfg.lr)
+        decay = cfg.weight_decay if cfg.weight_decay is not None else DEFAULT_WEIGHT_DECAY.get(
+            cfg.architecture, 0.0
+        )
+        self.opt = torch.optim.AdamW(self.sae.parameters(), lr=cfg.lr, weight_decay=decay)
         self.step = 0
         self.skipped = 0
         self.since_fired = torch.zeros(cfg.width, dtype=torch.long, device=self.device)
@@ -125,10 +130,15 @@ class Trainer:
         if self.cfg.normalize_activations:
             self.scale_in = norm_scale(x)
             self.scale_out = self.scale_in if self.hook_out == self.hook else norm_scale(y)
-        if self.cfg.geometric_median_init and self.sae.cfg.apply_b_dec_to_input:
+        if (
+            self.cfg.geometric_median_init
+            and self.sae.cfg.apply_b_dec_to_input
+            and hasattr(self.sae, "b_dec")
+        ):
             self.sae.b_dec.copy_(geometric_median(x * self.scale_in))
-        else:
+        elif hasattr(self.sae, "b_dec"):
             self.sae.b_dec.copy_((y * self.scale_out).mean(0))
+        self.sae.initialise_from_data(x * self.scale_in)
 
     def train_step(self, batch: Batch) -> TrainStepOutput | None:
         """One optimisation step on this rank's slice of the global batch; None (and counted)
