@@ -65,6 +65,56 @@ def _eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _steer(args: argparse.Namespace) -> int:
+    from saekit.models import load_model
+    from saekit.sae import load
+    from saekit.steer import feature_max, generate, steer
+
+    model = load_model(args.model, args.device)
+    dictionary = load(args.dictionary)
+    peak = feature_max(args.dictionary, args.feature)
+    print("unsteered:", generate(model, args.prompt, args.max_new_tokens, args.seed))
+    text = steer(
+        model,
+        dictionary,
+        args.feature,
+        args.strength,
+        args.prompt,
+        peak,
+        args.max_new_tokens,
+        args.seed,
+    )
+    print(f"feature {args.feature} x{args.strength}:", text)
+    return 0
+
+
+def _bottleneck(args: argparse.Namespace) -> int:
+    import json
+    from dataclasses import asdict
+
+    from saekit.bottleneck import finetune_bottleneck
+    from saekit.data.text import load_texts, pack_windows
+    from saekit.models import load_model
+    from saekit.sae import load
+
+    model = load_model(args.model, args.device)
+    codebook = load(args.dictionary)
+    if codebook.cfg.architecture != "codebook":
+        raise ValueError(f"{args.dictionary} holds a {codebook.cfg.architecture}, not a codebook")
+    windows = pack_windows(
+        load_texts(args.data, seed=0),
+        model.tokenizer,
+        args.context_length,
+        args.windows + args.eval_windows,
+    )
+    train_w, eval_w = windows.split(args.windows)
+    report = finetune_bottleneck(
+        model, codebook, train_w, eval_w, steps=args.steps, train_model=args.train_model
+    )
+    print(json.dumps(asdict(report), indent=1))
+    return 0
+
+
 def _hooks(args: argparse.Namespace) -> int:
     from saekit.models import load_model
 
@@ -137,6 +187,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ev.add_argument("--device", default=None)
     ev.set_defaults(run=_eval)
+
+    st = sub.add_parser("steer", help="generate with a dictionary feature forced on")
+    st.add_argument("--model", default=CollectConfig.model)
+    st.add_argument("--dictionary", required=True, help="folder with feature_stats.safetensors")
+    st.add_argument("--feature", type=int, required=True)
+    st.add_argument(
+        "--strength",
+        type=float,
+        default=4.0,
+        help="in units of the feature's largest observed activation",
+    )
+    st.add_argument("--prompt", required=True)
+    st.add_argument("--max-new-tokens", type=int, default=30)
+    st.add_argument("--seed", type=int, default=0)
+    st.add_argument("--device", default=None)
+    st.set_defaults(run=_steer)
+
+    bn = sub.add_parser("bottleneck", help="run the model through a codebook; fine-tune; report")
+    bn.add_argument("--model", default=CollectConfig.model)
+    bn.add_argument("--dictionary", required=True, help="a codebook folder (architecture codebook)")
+    bn.add_argument("--data", default=CollectConfig.data, help="corpus for fine-tuning / eval")
+    bn.add_argument("--context-length", type=int, default=128)
+    bn.add_argument("--windows", type=int, default=64, help="training windows")
+    bn.add_argument("--eval-windows", type=int, default=16, help="held-out windows")
+    bn.add_argument("--steps", type=int, default=50)
+    bn.add_argument("--train-model", action="store_true", help="fine-tune the model too")
+    bn.add_argument("--device", default=None)
+    bn.set_defaults(run=_bottleneck)
 
     hooks = sub.add_parser("hooks", help="list a model's hook names")
     hooks.add_argument("--model", default=CollectConfig.model)

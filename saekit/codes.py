@@ -18,8 +18,9 @@ class DiscreteCodes(NamedTuple):
 
 
 @torch.no_grad()
-def discrete_codes(dictionary: Dictionary, x: Tensor, kind: CodeKind = "argmax",
-                   max_active: int | None = None) -> DiscreteCodes:
+def discrete_codes(
+    dictionary: Dictionary, x: Tensor, kind: CodeKind = "argmax", max_active: int | None = None
+) -> DiscreteCodes:
     """Integer codes for inputs `x [n, d]`.
 
     - `argmax`: the most active latent of each input (`-1` when none fires);
@@ -30,8 +31,10 @@ def discrete_codes(dictionary: Dictionary, x: Tensor, kind: CodeKind = "argmax",
     """
     if kind == "native":
         if not hasattr(dictionary, "code_indices"):
-            raise ValueError(f"a {dictionary.cfg.architecture} dictionary has no native codes: "
-                             "use kind='argmax' or 'active'")
+            raise ValueError(
+                f"a {dictionary.cfg.architecture} dictionary has no native codes: "
+                "use kind='argmax' or 'active'"
+            )
         native = "codebook" if dictionary.cfg.architecture == "codebook" else "quantized"
         return DiscreteCodes(dictionary.code_indices(x), native)
     latents = dictionary.encode(x)
@@ -45,5 +48,4 @@ def discrete_codes(dictionary: Dictionary, x: Tensor, kind: CodeKind = "argmax",
     values, indices = latents.topk(min(width, latents.shape[-1]), dim=-1)
     indices = torch.where(values > 0, indices, torch.iinfo(torch.long).max)
     indices = indices.sort(dim=-1).values
-    return DiscreteCodes(torch.where(indices == torch.iinfo(torch.long).max, -1, indices),
-                         "active")
+    return DiscreteCodes(torch.where(indices == torch.iinfo(torch.long).max, -1, indices), "active")

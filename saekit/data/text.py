@@ -32,6 +32,13 @@ class TextWindows:
     special: Tensor
     """`[n_windows, context_length]` bool: True where the token is a special token (BOS, EOS…)."""
 
+    def split(self, n: int) -> tuple["TextWindows", "TextWindows"]:
+        """The first `n` windows and the rest."""
+        return (
+            TextWindows(self.tokens[:n], self.special[:n]),
+            TextWindows(self.tokens[n:], self.special[n:]),
+        )
+
     @property
     def fingerprint(self) -> str:
         return hashlib.sha256(self.tokens.numpy().tobytes()).hexdigest()

@@ -76,6 +76,9 @@ class QLAE(Dictionary):
         mse = squared_error(reconstruction, target)
         loss = mse + q.quantization_loss + self.commitment() * q.commitment_loss
         fired, l0 = self.fired_and_l0(q.values.detach().abs())
-        losses = {"mse": mse.detach(), "quantization": q.quantization_loss.detach(),
-                  "commitment": q.commitment_loss.detach()}
+        losses = {
+            "mse": mse.detach(),
+            "quantization": q.quantization_loss.detach(),
+            "commitment": q.commitment_loss.detach(),
+        }
         return TrainStepOutput(loss, losses, reconstruction.detach(), fired, l0)

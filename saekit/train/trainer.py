@@ -55,8 +55,10 @@ class Trainer:
         self.sae: Dictionary = build(dict_cfg).to(self.device)
         if hasattr(self.sae, "distributed"):
             self.sae.distributed = distributed
-        decay = cfg.weight_decay if cfg.weight_decay is not None else DEFAULT_WEIGHT_DECAY.get(
-            cfg.architecture, 0.0
+        decay = (
+            cfg.weight_decay
+            if cfg.weight_decay is not None
+            else DEFAULT_WEIGHT_DECAY.get(cfg.architecture, 0.0)
         )
         self.opt = torch.optim.AdamW(self.sae.parameters(), lr=cfg.lr, weight_decay=decay)
         self.step = 0

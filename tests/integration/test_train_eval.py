@@ -9,28 +9,9 @@ import saekit
 from saekit.cli import main
 from saekit.evals.feature_stats import FeatureStats, top_contexts
 from saekit.splice import spliced
-from saekit.train import StoreSource, TrainConfig, train
 
 pytestmark = pytest.mark.integration
-HOOK = "blocks.6.hook_resid_post"
-
-
-@pytest.fixture(scope="module")
-def layer6_store(smollm2, tmp_path_factory):
-    out = tmp_path_factory.mktemp("store") / "l6"
-    return saekit.harvest(smollm2, hooks=HOOK, out=out, tokens=16_384, batch_size=16)
-
-
-@pytest.fixture(scope="module")
-def layer6_sae(layer6_store, tmp_path_factory):
-    out = tmp_path_factory.mktemp("sae") / "topk"
-    config = TrainConfig(
-        width=1152, k=32, tokens=160_000, batch_size=1024, hook=HOOK, dead_window=40_000
-    )
-    (sae,) = train(
-        StoreSource(layer6_store, [HOOK]), config, out, model_name="smollm2-135m", progress=False
-    )
-    return out, sae
+from tests.integration.conftest import HOOK
 
 
 def test_trained_sae_reconstructs_and_recovers_most_of_the_loss(smollm2, layer6_store, layer6_sae):

@@ -3,7 +3,7 @@ import torch
 
 from saekit.codes import discrete_codes
 from saekit.data.toy import toy_superposition
-from saekit.sae import DictionaryConfig, build, load, save
+from saekit.sae import DictionaryConfig, build, load
 from saekit.sae.kmeans import kmeans, quantization_error
 from saekit.sae.quantized import LatentQuantizer
 from saekit.train import ArraySource, TrainConfig, train
@@ -18,8 +18,10 @@ def test_codebook_output_is_the_sum_or_mean_of_the_k_most_similar_codes():
     x = torch.randn(5, 8)
     for aggregate, scale in (("sum", 1.0), ("mean", 0.5)):
         cb = codebook(codebook_aggregate=aggregate)
-        cos = torch.nn.functional.normalize(x, dim=-1) @ torch.nn.functional.normalize(
-            cb.codes, dim=-1).T
+        cos = (
+            torch.nn.functional.normalize(x, dim=-1)
+            @ torch.nn.functional.normalize(cb.codes, dim=-1).T
+        )
         top = cos.topk(2, dim=-1).indices
         expected = cb.codes[top].sum(1) * scale
         torch.testing.assert_close(cb(x).reconstruction, expected)
@@ -69,8 +71,16 @@ def clustered(n: int = 8192, centers: int = 16, d: int = 8, seed: int = 5) -> to
 @pytest.mark.parametrize("similarity", ["cosine", "euclidean"])
 def test_codebook_trains_and_round_trips(tmp_path, similarity):
     x = clustered()
-    config = TrainConfig(architecture="codebook", width=32, k=1, tokens=30 * 256, batch_size=256,
-                         lr=3e-3, dead_window=2048, codebook_similarity=similarity)
+    config = TrainConfig(
+        architecture="codebook",
+        width=32,
+        k=1,
+        tokens=30 * 256,
+        batch_size=256,
+        lr=3e-3,
+        dead_window=2048,
+        codebook_similarity=similarity,
+    )
     (cb,) = train(ArraySource(x), config, tmp_path / "cb", progress=False)
     loaded = load(tmp_path / "cb")
     assert loaded.cfg.codebook_similarity == similarity
@@ -85,7 +95,9 @@ def test_latent_quantizer_snaps_to_values_with_straight_through_gradient():
     lq = LatentQuantizer(n_latents=3, n_values=5)
     z = torch.tensor([[0.1, -0.9, 0.6], [2.0, 0.0, -0.3]], requires_grad=True)
     q = lq(z)
-    torch.testing.assert_close(q.values.detach(), torch.tensor([[0.0, -1.0, 0.5], [1.0, 0.0, -0.5]]))
+    torch.testing.assert_close(
+        q.values.detach(), torch.tensor([[0.0, -1.0, 0.5], [1.0, 0.0, -0.5]])
+    )
     assert q.indices.tolist() == [[2, 0, 3], [4, 2, 1]]
     (q.values.sum() + q.quantization_loss + q.commitment_loss).backward()
     assert z.grad is not None and torch.all(z.grad != 0)
@@ -113,7 +125,9 @@ def test_discrete_codes_from_an_sae():
     x = torch.randn(6, 8)
     latents = sae.encode(x)
     argmax = discrete_codes(sae, x, "argmax")
-    assert torch.equal(argmax.codes, torch.where(latents.max(-1).values > 0, latents.argmax(-1), -1))
+    assert torch.equal(
+        argmax.codes, torch.where(latents.max(-1).values > 0, latents.argmax(-1), -1)
+    )
     active = discrete_codes(sae, x, "active").codes
     for row, lat in zip(active, latents, strict=True):
         assert sorted(i for i in row.tolist() if i >= 0) == (lat > 0).nonzero().flatten().tolist()
@@ -121,11 +135,14 @@ def test_discrete_codes_from_an_sae():
         discrete_codes(sae, x, "native")
 
 
-@pytest.mark.parametrize("overrides, message", [
-    (dict(k=17), "0 < k <= d_sae"),
-    (dict(codebook_similarity="l1"), "cosine, dot or euclidean"),
-    (dict(d_out=4), "d_out must equal d_in"),
-])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        (dict(k=17), "0 < k <= d_sae"),
+        (dict(codebook_similarity="l1"), "cosine, dot or euclidean"),
+        (dict(d_out=4), "d_out must equal d_in"),
+    ],
+)
 def test_codebook_bad_configs(overrides, message):
     with pytest.raises(ValueError, match=message):
         codebook(**overrides)
