@@ -9,9 +9,9 @@ import saekit
 from saekit.cli import main
 from saekit.evals.feature_stats import FeatureStats, top_contexts
 from saekit.splice import spliced
+from tests.integration.conftest import HOOK
 
 pytestmark = pytest.mark.integration
-from tests.integration.conftest import HOOK
 
 
 def test_trained_sae_reconstructs_and_recovers_most_of_the_loss(smollm2, layer6_store, layer6_sae):
