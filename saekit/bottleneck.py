@@ -19,10 +19,14 @@ from saekit.splice import replacing
 
 @contextmanager
 def codebook_bottleneck(
-    model: LanguageModel, codebook: CodebookAutoencoder, hook: str | None = None
+    model: LanguageModel,
+    codebook: CodebookAutoencoder,
+    hook: str | None = None,
+    where: Tensor | None = None,
 ) -> Iterator[HookPoint]:
     """Inside the block, the activation at `hook` is replaced by the codebook's output
-    (straight-through for gradients); the model is untouched once the block exits."""
+    (straight-through for gradients) at the positions `where [batch, pos]` is True (default:
+    all); the model is untouched once the block exits."""
     hook = hook or codebook.cfg.hook_name
     if hook is None:
         raise ValueError("the codebook records no hook: pass hook=...")
@@ -30,12 +34,14 @@ def codebook_bottleneck(
     def through(x: Tensor) -> Tensor:
         return codebook.bottleneck(x.reshape(*x.shape[:2], -1)).reshape(x.shape)
 
-    with replacing(model, hook, through) as point:
+    with replacing(model, hook, through, where) as point:
         yield point
 
 
 def next_token_loss(model: LanguageModel, windows: TextWindows) -> Tensor:
-    """Mean next-token cross-entropy, special tokens neither predicted from nor scored."""
+    """Mean next-token cross-entropy, special tokens neither predicted from nor scored.
+    (The bottleneck leaves special positions alone: BOS activations are outliers no codebook
+    trained on the store has seen.)"""
     ids = windows.tokens.to(model.device)
     logits = model.module(input_ids=ids, use_cache=False).logits[:, :-1]
     mask = (~windows.special[:, :-1] & ~windows.special[:, 1:]).to(model.device)
@@ -68,12 +74,15 @@ def finetune_bottleneck(
     """Train the codebook (and, with `train_model`, the model) on next-token loss through the
     bottleneck; report held-out loss clean, before and after."""
 
-    def evaluate(with_bottleneck: bool) -> float:
+    def loss(windows: TextWindows, through: bool) -> Tensor:
+        if not through:
+            return next_token_loss(model, windows)
+        with codebook_bottleneck(model, codebook, hook, where=~windows.special):
+            return next_token_loss(model, windows)
+
+    def evaluate(through: bool) -> float:
         with torch.no_grad():
-            if not with_bottleneck:
-                return float(next_token_loss(model, eval_windows))
-            with codebook_bottleneck(model, codebook, hook):
-                return float(next_token_loss(model, eval_windows))
+            return float(loss(eval_windows, through))
 
     ce_clean, ce_before = evaluate(False), evaluate(True)
     params = list(codebook.parameters())
@@ -83,14 +92,12 @@ def finetune_bottleneck(
     optimizer = torch.optim.Adam(params, lr=lr)
     n = train_windows.tokens.shape[0]
     try:
-        with codebook_bottleneck(model, codebook, hook):
-            for step in tqdm(range(steps), desc="bottleneck fine-tune"):
-                rows = torch.arange(step * batch_size, (step + 1) * batch_size) % n
-                batch = TextWindows(train_windows.tokens[rows], train_windows.special[rows])
-                loss = next_token_loss(model, batch)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
+        for step in tqdm(range(steps), desc="bottleneck fine-tune"):
+            rows = torch.arange(step * batch_size, (step + 1) * batch_size) % n
+            batch = TextWindows(train_windows.tokens[rows], train_windows.special[rows])
+            optimizer.zero_grad(set_to_none=True)
+            loss(batch, through=True).backward()
+            optimizer.step()
     finally:
         model.module.requires_grad_(False)
     return BottleneckReport(ce_clean, ce_before, evaluate(True), steps, train_model)

@@ -62,6 +62,11 @@ class CodebookAutoencoder(Dictionary):
         """In-model use: the value is the codebook output, the input gets its gradient as is."""
         return self.quantize(x) + (x - x.detach())
 
+    def _share(self) -> float:
+        """What one code should hold of an input: k summed codes each carry 1/k of it, the
+        mean of k codes is input-sized."""
+        return 1.0 / self.cfg.k if self.cfg.codebook_aggregate == "sum" else 1.0
+
     def commitment(self) -> float:
         return self.cfg.commitment_coefficient or 0.0
 
@@ -84,12 +89,12 @@ class CodebookAutoencoder(Dictionary):
         """Codes no input chose for the dead window restart at random inputs of this batch."""
         dead = dead_mask.nonzero().flatten()
         picks = torch.randint(0, x.shape[0], (dead.numel(),), device=x.device)
-        self.codes[dead] = x[picks] * self._weight()
+        self.codes[dead] = x[picks] * self._share()
 
     @torch.no_grad()
     def initialise_from_data(self, x: Tensor) -> None:
         n = min(x.shape[0], self.d_sae)
-        centroids = kmeans(x, n) * self._weight()
+        centroids = kmeans(x, n) * self._share()
         self.codes[:n] = centroids
 
     @torch.no_grad()
