@@ -1,0 +1,51 @@
+"""Modularity and explicitness (Ridgeway & Mozer 2018)."""
+
+from typing import NamedTuple
+
+import numpy as np
+from saekit.analysis.disentanglement.inputs import as_arrays, discrete_mi, discretize
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+from sklearn.preprocessing import StandardScaler
+
+
+class ModularityExplicitness(NamedTuple):
+    modularity: float
+    """Mean over latents of 1 - (deviation of its MI profile from a one-factor template)."""
+    explicitness: float
+    """Mean over factors of the one-vs-rest ROC-AUC of a logistic regression from all latents."""
+
+
+def modularity(latents, factors, bins: int = 20) -> float:
+    z, v = as_arrays(latents, factors)
+    mi = discrete_mi(discretize(z, bins), v)  # [L, F]
+    theta = mi.max(axis=1)
+    live = theta > 0
+    mi, theta = mi[live], theta[live]
+    template = np.zeros_like(mi)
+    template[np.arange(len(mi)), mi.argmax(axis=1)] = theta
+    deviation = ((mi - template) ** 2).sum(1) / (theta**2 * max(v.shape[1] - 1, 1))
+    return float(np.mean(1 - deviation))
+
+
+def explicitness(latents, factors, train_fraction: float = 0.8) -> float:
+    z, v = as_arrays(latents, factors)
+    z = StandardScaler().fit_transform(z)
+    n_train = int(len(z) * train_fraction)
+    aucs = []
+    for i in range(v.shape[1]):
+        model = LogisticRegression(max_iter=500).fit(z[:n_train], v[:n_train, i])
+        probs = model.predict_proba(z[n_train:])
+        per_value = [
+            roc_auc_score(v[n_train:, i] == c, probs[:, k])
+            for k, c in enumerate(model.classes_)
+            if 0 < (v[n_train:, i] == c).sum() < len(probs)
+        ]
+        aucs.append(np.mean(per_value))
+    return float(np.mean(aucs))
+
+
+def modularity_explicitness(latents, factors, bins: int = 20) -> ModularityExplicitness:
+    return ModularityExplicitness(
+        modularity(latents, factors, bins), explicitness(latents, factors)
+    )
