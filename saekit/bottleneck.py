@@ -67,12 +67,13 @@ def finetune_bottleneck(
     eval_windows: TextWindows,
     steps: int = 50,
     lr: float = 1e-3,
+    model_lr: float = 1e-5,
     batch_size: int = 4,
     train_model: bool = False,
     hook: str | None = None,
 ) -> BottleneckReport:
-    """Train the codebook (and, with `train_model`, the model) on next-token loss through the
-    bottleneck; report held-out loss clean, before and after."""
+    """Train the codebook (and, with `train_model`, the model, at the gentler `model_lr`) on
+    next-token loss through the bottleneck; report held-out loss clean, before and after."""
 
     def loss(windows: TextWindows, through: bool) -> Tensor:
         if not through:
@@ -85,11 +86,11 @@ def finetune_bottleneck(
             return float(loss(eval_windows, through))
 
     ce_clean, ce_before = evaluate(False), evaluate(True)
-    params = list(codebook.parameters())
+    groups = [{"params": list(codebook.parameters()), "lr": lr}]
     if train_model:
         model.module.requires_grad_(True)
-        params += list(model.module.parameters())
-    optimizer = torch.optim.Adam(params, lr=lr)
+        groups.append({"params": list(model.module.parameters()), "lr": model_lr})
+    optimizer = torch.optim.Adam(groups)
     n = train_windows.tokens.shape[0]
     try:
         for step in tqdm(range(steps), desc="bottleneck fine-tune"):

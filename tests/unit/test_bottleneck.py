@@ -55,7 +55,7 @@ def test_finetuning_the_model_too(tiny_lm_folder, windows):
     model = load_model(str(tiny_lm_folder), "cpu")  # a private copy: its weights will change
     codebook = make_codebook(model, windows)
     report = finetune_bottleneck(
-        model, codebook, windows, windows, steps=10, lr=1e-2, train_model=True
+        model, codebook, windows, windows, steps=10, lr=1e-2, model_lr=1e-3, train_model=True
     )
     assert report.trained_model and report.ce_after < report.ce_before
 
