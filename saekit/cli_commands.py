@@ -1,0 +1,185 @@
+"""The `saekit` subcommands' bodies: each takes the parsed arguments and returns an exit code.
+Heavy imports happen inside, so `saekit --help` stays fast."""
+
+import argparse
+import json
+import os
+
+from saekit.cli_args import dataclass_from_args
+from saekit.collect import CollectConfig
+
+
+def collect(args: argparse.Namespace) -> int:
+    from saekit.collect import run_collect
+    from saekit.models import load_model
+
+    config = dataclass_from_args(CollectConfig, args)
+    store = run_collect(load_model(config.model, args.device), config, config.data, args.out)
+    print(f"{store.folder}: {len(store)} rows at {', '.join(store.hooks)}")
+    return 0
+
+
+def train(args: argparse.Namespace) -> int:
+    import torch
+
+    from saekit.distributed import init_from_env
+    from saekit.train import TrainConfig, train
+    from saekit.train.sources import source_from_path
+
+    config = dataclass_from_args(TrainConfig, args)
+    distributed = init_from_env()
+    source = source_from_path(args.acts, [h for h in (config.hook, config.hook_out) if h])
+    local = f"cuda:{os.environ.get('LOCAL_RANK', 0)}" if torch.cuda.is_available() else "cpu"
+    (dictionary,) = train(
+        source, config, args.out, device=args.device or local, distributed=distributed
+    )
+    print(
+        f"{args.out}: {dictionary.cfg.architecture} d_in={dictionary.cfg.d_in} "
+        f"d_sae={dictionary.cfg.d_sae}"
+    )
+    return 0
+
+
+def eval(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from saekit.evals import evaluate
+    from saekit.evals.feature_stats import feature_stats
+    from saekit.models import load_model
+    from saekit.sae import load
+    from saekit.store import ActivationStore
+
+    dictionary = load(args.dictionary)
+    store = ActivationStore.open(args.acts, verify="size")
+    model = load_model(args.model, args.device) if args.model else None
+    report = evaluate(dictionary, store, model, max_rows=args.max_rows, lm_windows=args.lm_windows)
+    out = Path(args.dictionary) / "eval.json"
+    out.write_text(report.to_json())
+    print(report.to_json())
+    if args.feature_stats:
+        print(f"feature statistics: {feature_stats(dictionary, store).save(args.dictionary)}")
+    return 0
+
+
+def steer(args: argparse.Namespace) -> int:
+    from saekit.models import load_model
+    from saekit.sae import load
+    from saekit.steer import feature_max, generate, steer
+
+    model = load_model(args.model, args.device)
+    dictionary = load(args.dictionary)
+    peak = feature_max(args.dictionary, args.feature)
+    print("unsteered:", generate(model, args.prompt, args.max_new_tokens, args.seed))
+    text = steer(
+        model,
+        dictionary,
+        args.feature,
+        args.strength,
+        args.prompt,
+        peak,
+        args.max_new_tokens,
+        args.seed,
+    )
+    print(f"feature {args.feature} x{args.strength}:", text)
+    return 0
+
+
+def bottleneck(args: argparse.Namespace) -> int:
+    import json
+    from dataclasses import asdict
+
+    from saekit.bottleneck import finetune_bottleneck
+    from saekit.data.text import load_texts, pack_windows
+    from saekit.models import load_model
+    from saekit.sae import load
+
+    model = load_model(args.model, args.device)
+    codebook = load(args.dictionary)
+    if codebook.cfg.architecture != "codebook":
+        raise ValueError(f"{args.dictionary} holds a {codebook.cfg.architecture}, not a codebook")
+    windows = pack_windows(
+        load_texts(args.data, seed=0),
+        model.tokenizer,
+        args.context_length,
+        args.windows + args.eval_windows,
+    )
+    train_w, eval_w = windows.split(args.windows)
+    report = finetune_bottleneck(
+        model, codebook, train_w, eval_w, steps=args.steps, train_model=args.train_model
+    )
+    print(json.dumps(asdict(report), indent=1))
+    return 0
+
+
+def disentangle(args: argparse.Namespace) -> int:
+    import time
+    from pathlib import Path
+
+    import numpy as np
+
+    from saekit.analysis import disentanglement as metrics  # the CLI may reach the analysis layer
+
+    latents, factors = np.load(args.latents), np.load(args.factors)
+    runs = {
+        "mig": lambda: {"mig": metrics.mig(latents, factors)},
+        "sap": lambda: {"sap": metrics.sap(latents, factors)},
+        "dci": lambda: dict(
+            zip(
+                ("disentanglement", "completeness", "informativeness"),
+                metrics.dci(latents, factors, args.dci_estimator)[:3],
+                strict=True,
+            )
+        ),
+        "modularity": lambda: metrics.modularity_explicitness(latents, factors)._asdict(),
+        "infomec": lambda: dict(
+            zip(
+                ("infom", "infoe", "infoc"),
+                metrics.infomec(latents, factors, args.discrete_latents)[:3],
+                strict=True,
+            )
+        ),
+    }
+    table = {}
+    for name in args.metrics:
+        start = time.perf_counter()
+        table[name] = runs[name]() | {"seconds": round(time.perf_counter() - start, 3)}
+    text = json.dumps(table, indent=1)
+    print(text)
+    if args.out:
+        Path(args.out).write_text(text)
+    return 0
+
+
+def hooks(args: argparse.Namespace) -> int:
+    from saekit.models import load_model
+
+    model = load_model(args.model, "cpu")
+    names = model.resolve_hooks(args.filter) if args.filter else None
+    for name in [p.name for p in names] if names else model.hook_names():
+        print(name)
+    return 0
+
+
+def store_import(args: argparse.Namespace) -> int:
+    from saekit.store.importing import import_array
+
+    store = import_array(args.source, args.out, hook=args.hook, key=args.key)
+    print(f"{store.folder}: {len(store)} rows, d={store.d(args.hook)}")
+    return 0
+
+
+def store_info(args: argparse.Namespace) -> int:
+    from saekit.store import ActivationStore
+
+    store = ActivationStore.open(args.path, verify=args.verify)
+    manifest = store.manifest
+    info = {
+        "model": manifest.model,
+        "complete": manifest.complete,
+        "rows": manifest.rows,
+        "shards": len(manifest.shards),
+        "hooks": {h: {"module": i.module, "shape": i.shape} for h, i in manifest.hooks.items()},
+        "nonfinite_rows": manifest.nonfinite(),
+    }
+    print(json.dumps(info, indent=2))
+    return 0
