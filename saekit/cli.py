@@ -101,6 +101,24 @@ def build_parser() -> argparse.ArgumentParser:
     dis.add_argument("--out", default=None, help="also write the table as JSON here")
     dis.set_defaults(run=run.disentangle)
 
+    pr = sub.add_parser("probe", help="linear probes at every layer for concept sets")
+    pr.add_argument("--model", default=CollectConfig.model)
+    pr.add_argument(
+        "--concepts",
+        nargs="+",
+        default=["capital_facts", "arithmetic", "sentiment"],
+        choices=["capital_facts", "arithmetic", "sentiment"],
+    )
+    pr.add_argument(
+        "--threshold",
+        type=float,
+        default=0.8,
+        help="accuracy at which a concept counts as decodable",
+    )
+    pr.add_argument("--out", default="probes", help="folder for probes.json and probes.png")
+    pr.add_argument("--device", default=None)
+    pr.set_defaults(run=run.probe)
+
     hooks = sub.add_parser("hooks", help="list a model's hook names")
     hooks.add_argument("--model", default=CollectConfig.model)
     hooks.add_argument("filter", nargs="*", help="names or globs to expand")

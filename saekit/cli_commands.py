@@ -183,3 +183,23 @@ def store_info(args: argparse.Namespace) -> int:
     }
     print(json.dumps(info, indent=2))
     return 0
+
+
+def probe(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+    from pathlib import Path
+
+    from saekit.analysis.probing import CONCEPT_SETS, plot_curves, probe_layers
+    from saekit.models import load_model
+
+    model = load_model(args.model, args.device)
+    curves = [probe_layers(model, CONCEPT_SETS[name](), args.threshold) for name in args.concepts]
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "probes.json").write_text(json.dumps([asdict(c) for c in curves], indent=1))
+    plot_curves(curves, out / "probes.png")
+    for curve in curves:
+        best = max(curve.accuracy)
+        print(f"{curve.concept:14s} decodable from layer {curve.depth} (best {best:.2f})")
+    print(f"table and plot in {out}")
+    return 0
