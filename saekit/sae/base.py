@@ -77,11 +77,13 @@ class Dictionary(nn.Module, ABC):
                 f"({self.cfg.hook_name or 'unknown'})"
             )
 
-    def pre_activations(self, x: Tensor) -> Tensor:
+    def encoder_input(self, x: Tensor) -> Tensor:
+        """What the encoder sees: `x - b_dec` for autoencoders that centre on b_dec, else `x`."""
         self.check_width(x)
-        if self.cfg.apply_b_dec_to_input:
-            x = x - self.b_dec
-        return x @ self.W_enc + self.b_enc
+        return x - self.b_dec if self.cfg.apply_b_dec_to_input else x
+
+    def pre_activations(self, x: Tensor) -> Tensor:
+        return self.encoder_input(x) @ self.W_enc + self.b_enc
 
     @abstractmethod
     def activate(self, pre: Tensor) -> Tensor:

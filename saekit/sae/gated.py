@@ -18,16 +18,12 @@ class GatedSAE(Dictionary):
         self.r_mag = nn.Parameter(torch.zeros(cfg.d_sae))
         self.b_mag = nn.Parameter(torch.zeros(cfg.d_sae))
 
-    def _encoder_input(self, x: Tensor) -> Tensor:
-        return x - self.b_dec if self.cfg.apply_b_dec_to_input else x
-
     def pre_activations(self, x: Tensor) -> Tensor:
         """The gate path's pre-activations."""
-        self.check_width(x)
-        return self._encoder_input(x) @ self.W_enc + self.b_gate
+        return self.encoder_input(x) @ self.W_enc + self.b_gate
 
     def _magnitudes(self, x: Tensor) -> Tensor:
-        return (self._encoder_input(x) @ (self.W_enc * self.r_mag.exp()) + self.b_mag).relu()
+        return (self.encoder_input(x) @ (self.W_enc * self.r_mag.exp()) + self.b_mag).relu()
 
     def activate(self, pre: Tensor) -> Tensor:
         raise TypeError("a gated SAE's latents need its input too: call encode(x)")

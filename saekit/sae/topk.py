@@ -24,17 +24,13 @@ class TopKSAE(Dictionary):
     def activate(self, pre: Tensor) -> Tensor:
         return topk_dense(pre, self.cfg.k)
 
-    def _encoder_input(self, x: Tensor) -> Tensor:
-        return x - self.b_dec if self.cfg.apply_b_dec_to_input else x
-
     def _decode_sparse(self, values: Tensor, indices: Tensor) -> Tensor:
         decode = sparse_decode if self.sparse_backward else dense_decode
         return decode(values, indices, self.W_dec)
 
     def training_loss(self, x: Tensor, target: Tensor, dead_mask: Tensor | None = None):
         k = self.cfg.k
-        self.check_width(x)
-        x_in = self._encoder_input(x)
+        x_in = self.encoder_input(x)
         with torch.no_grad():  # the one dense matmul: rank every latent
             pre = torch.addmm(self.b_enc, x_in, self.W_enc)
         top_idx = pre.topk(k, dim=-1, sorted=False).indices

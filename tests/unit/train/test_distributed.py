@@ -12,6 +12,7 @@ import torch
 
 from saekit.data.toy import toy_superposition
 from saekit.sae import load
+from tests.unit.train.commands import train_args
 
 
 def torchrun() -> list[str]:
@@ -23,44 +24,20 @@ def torchrun() -> list[str]:
 def test_two_gloo_ranks_match_one_process(tmp_path, architecture):
     x = toy_superposition(n_features=96, d=24, n_samples=8192, seed=1).x
     np.save(tmp_path / "x.npy", x.numpy())
-    args = [
-        "-m",
-        "saekit",
-        "train",
-        "--acts",
-        str(tmp_path / "x.npy"),
-        "--arch",
-        architecture,
-        "--k",
-        "4",
-        "--width",
-        "96",
-        "--tokens",
-        str(40 * 512),
-        "--batch-size",
-        "512",
-        "--dead-window",
-        "4096",
-        "--device",
-        "cpu",
-    ]
-    env = os.environ | {"OMP_NUM_THREADS": "1"}
-    subprocess.run(
-        [sys.executable, *args, "--out", str(tmp_path / "one")],
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=300,
+    flags = dict(
+        arch=architecture,
+        k=4,
+        width=96,
+        tokens=40 * 512,
+        batch_size=512,
+        dead_window=4096,
+        device="cpu",
     )
-    ranks = [
-        *torchrun(),
-        "--standalone",
-        "--nproc_per_node",
-        "2",
-        *args,
-        "--out",
-        str(tmp_path / "two"),
-    ]
+    env = os.environ | {"OMP_NUM_THREADS": "1"}
+    one = train_args(tmp_path / "x.npy", tmp_path / "one", **flags)
+    subprocess.run([sys.executable, *one], env=env, check=True, capture_output=True, timeout=300)
+    two = train_args(tmp_path / "x.npy", tmp_path / "two", **flags)
+    ranks = [*torchrun(), "--standalone", "--nproc_per_node", "2", *two]
     done = subprocess.run(ranks, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     one, two = load(tmp_path / "one"), load(tmp_path / "two")

@@ -14,6 +14,7 @@ from saekit.sae import load
 from saekit.store.importing import import_array
 from saekit.train import ArraySource, StoreSource, TrainConfig, train
 from saekit.train.checkpoint import CHECKPOINT, load_checkpoint
+from tests.unit.train.commands import train_args
 
 
 @pytest.fixture(scope="module")
@@ -99,25 +100,16 @@ def test_killed_training_process_resumes_bitwise(toy, tmp_path):
     def command(out):
         return [
             sys.executable,
-            "-m",
-            "saekit",
-            "train",
-            "--acts",
-            str(tmp_path / "x.npy"),
-            "--arch",
-            "topk",
-            "--k",
-            "4",
-            "--width",
-            "512",
-            "--tokens",
-            str(400 * 256),
-            "--batch-size",
-            "256",
-            "--checkpoint-every",
-            "2",
-            "--out",
-            str(out),
+            *train_args(
+                tmp_path / "x.npy",
+                out,
+                arch="topk",
+                k=4,
+                width=512,
+                tokens=400 * 256,
+                batch_size=256,
+                checkpoint_every=2,
+            ),
         ]
 
     subprocess.run(command(tmp_path / "a"), env=env, check=True, capture_output=True)
