@@ -5,6 +5,7 @@ rendered on demand, and factors can be sampled with one of them held fixed (what
 and FactorVAE scores need)."""
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import NamedTuple
 
 import numpy as np
@@ -76,25 +77,32 @@ class DSprites:
         factors[:, factor] = rng.integers(0, self.factor_sizes[factor]) if value is None else value
         return factors
 
-    def render(self, factors) -> np.ndarray:
-        """`[n, 5]` factors -> `[n, size, size]` float32 images."""
-        factors = np.atleast_2d(np.asarray(factors, dtype=np.int64))
-        grid = ((np.arange(self.size) + 0.5) / self.size).astype(np.float32)  # pixel centres
-        f = factors.astype(np.float32)
-        scale = 0.5 + 0.5 * f[:, 1] / (self.scales - 1)
-        angle = 2 * np.pi * f[:, 2] / self.orientations
-        margin = 0.2
-        cx = margin + (1 - 2 * margin) * f[:, 3] / (self.positions - 1)
-        cy = margin + (1 - 2 * margin) * f[:, 4] / (self.positions - 1)
-        radius = 0.16 * scale  # half-width of the largest shape: a third of the canvas
-        dx = (grid[None, None, :] - cx[:, None, None]) / radius[:, None, None]
-        dy = (grid[None, :, None] - cy[:, None, None]) / radius[:, None, None]
-        cos, sin = np.cos(angle)[:, None, None], np.sin(angle)[:, None, None]
+    @cached_property
+    def _sprites(self) -> np.ndarray:
+        """`[shapes, scales, orientations, 2 size, 2 size]` each sprite centred on a canvas
+        padded by half a canvas on every side, rendered once."""
+        grid = ((np.arange(2 * self.size) + 0.5) / self.size - 1.0).astype(np.float32)
+        scale = 0.5 + 0.5 * np.arange(self.scales, dtype=np.float32) / (self.scales - 1)
+        angle = 2 * np.pi * np.arange(self.orientations, dtype=np.float32) / self.orientations
+        radius = 0.16 * scale[:, None, None, None]  # the largest shape spans a third of the canvas
+        dx, dy = grid[None, None, None, :] / radius, grid[None, None, :, None] / radius
+        cos, sin = np.cos(angle)[None, :, None, None], np.sin(angle)[None, :, None, None]
         u, v = cos * dx + sin * dy, -sin * dx + cos * dy
-        images = np.zeros((len(factors), self.size, self.size), dtype=np.float32)
-        for shape in range(len(SHAPES)):
-            rows = factors[:, 0] == shape
-            images[rows] = _inside(shape, u[rows], v[rows])
+        return np.stack([_inside(shape, u, v) for shape in range(len(SHAPES))]).astype(np.float32)
+
+    def render(self, factors) -> np.ndarray:
+        """`[n, 5]` factors -> `[n, size, size]` float32 images: the sprite of (shape, scale,
+        orientation) placed at whole-pixel offsets for (x, y)."""
+        factors = np.atleast_2d(np.asarray(factors, dtype=np.int64))
+        margin = 0.2
+        steps = (margin + (1 - 2 * margin) * np.arange(self.positions) / (self.positions - 1)) - 0.5
+        offsets = np.rint(steps * self.size).astype(np.int64)
+        top = self.size // 2 - offsets[factors[:, 4]]
+        left = self.size // 2 - offsets[factors[:, 3]]
+        images = np.empty((len(factors), self.size, self.size), dtype=np.float32)
+        for i, (shape, scale, angle) in enumerate(factors[:, :3]):
+            sprite = self._sprites[shape, scale, angle]
+            images[i] = sprite[top[i] : top[i] + self.size, left[i] : left[i] + self.size]
         return images
 
     def __getitem__(self, indices) -> FactorBatch:
