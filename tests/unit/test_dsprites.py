@@ -43,9 +43,10 @@ def test_factors_change_the_image_as_named():
     )
     low, high = DATA.render([base, base + [0, 0, 0, 0, 15]])
     assert _centroid(high)[1] > _centroid(low)[1] + 10
-    square, ellipse, heart = DATA.render([base, base + [1, 0, 0, 0, 0], base + [2, 0, 0, 0, 0]])
+    big = base + [0, 5, 0, 0, 0]
+    square, ellipse, heart = DATA.render([big, big + [1, 0, 0, 0, 0], big + [2, 0, 0, 0, 0]])
     assert len({square.sum(), ellipse.sum(), heart.sum()}) == 3
-    turned = DATA.render(base + [1, 0, 10, 0, 0])  # a quarter turn of the ellipse
+    turned = DATA.render(big + [1, 0, 10, 0, 0])  # a quarter turn of the ellipse
     assert turned.sum() == pytest.approx(ellipse.sum(), rel=0.1) and (turned != ellipse).any()
     assert set(np.unique(DATA.render(DATA.sample_factors(20, RNG)))) <= {0.0, 1.0}
 
