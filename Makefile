@@ -5,7 +5,7 @@ STAMP := $(VENV)/.saekit-installed
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: env demo test lint bench-harvest bench-train clean
+.PHONY: env demo test lint disentanglement bench-harvest bench-train clean
 
 $(STAMP): pyproject.toml Makefile
 	python3 -m venv $(VENV)
@@ -30,6 +30,9 @@ lint: env
 	$(PY) -m ruff check saekit analysis recipes benchmarks tests
 	$(PY) -m ruff format --check saekit analysis recipes benchmarks tests
 
+disentanglement: env
+	$(PY) recipes/disentanglement.py --out disentanglement_out
+
 bench-harvest: env
 	$(PY) benchmarks/harvest.py
 
@@ -37,4 +40,4 @@ bench-train: env
 	$(PY) benchmarks/train_vs_peers.py --repeat 3
 
 clean:
-	rm -rf $(VENV) demo_out
+	rm -rf $(VENV) demo_out disentanglement_out
