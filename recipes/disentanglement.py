@@ -11,13 +11,13 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-
 from saekit.analysis.reference_models import (
     ReferenceTrainConfig,
     ScoringConfig,
     score_reference,
     train_reference,
 )
+
 from saekit.data.dsprites import DSprites
 
 MODELS = ("ae", "beta_vae", "qlae")
@@ -68,7 +68,9 @@ def main() -> None:
             cfg = ReferenceTrainConfig(model=model, steps=args.steps, seed=seed)
             trained = train_reference(cfg, data)
             row = {"model": model, "seed": seed} | score_reference(trained.model, data, scoring)
-            print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()}))
+            print(
+                json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()})
+            )
             rows.append(row)
             (out / "results.json").write_text(json.dumps(rows, indent=1))
     text = table(rows)

@@ -7,9 +7,10 @@ from typing import Literal, NamedTuple
 
 import numpy as np
 from saekit.analysis.disentanglement.inputs import as_arrays
+from scipy import sparse
 from sklearn.ensemble import GradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import MaxAbsScaler, StandardScaler
 
 
 class DCIScores(NamedTuple):
@@ -45,13 +46,16 @@ def dci(
 ) -> DCIScores:
     """`gbt`: sklearn gradient-boosted trees, the published choice (slow for many latents);
     `lasso`: L1 logistic regression on standardised latents, |coefficients| as importances —
-    the fast estimator for dictionary-sized latent spaces."""
+    the fast estimator for dictionary-sized latent spaces (sparse latents are scaled by their
+    largest magnitude instead, which keeps them sparse)."""
     z, v = as_arrays(latents, factors)
     if estimator not in ("gbt", "lasso"):
         raise ValueError("estimator must be 'gbt' or 'lasso'")
-    if estimator == "lasso":
+    if sparse.issparse(z):
+        z = sparse.csr_array(MaxAbsScaler().fit_transform(z) if estimator == "lasso" else z)
+    elif estimator == "lasso":
         z = StandardScaler().fit_transform(z)
-    n_train = int(len(z) * train_fraction)
+    n_train = int(z.shape[0] * train_fraction)
     importance = np.zeros((z.shape[1], v.shape[1]))
     accuracy = []
     for i in range(v.shape[1]):

@@ -1,16 +1,36 @@
-"""Input checks and the information-theoretic pieces the metrics share."""
+"""Input checks shared by the metrics: latents `[N, L]` as a dense array or, for a dictionary's
+mostly-zero activations, a sparse matrix (scipy or torch); factors `[N, F]` coded as integers."""
 
 import numpy as np
-from sklearn.metrics import mutual_info_score
+from scipy import sparse
 from sklearn.preprocessing import LabelEncoder
 
+Latents = np.ndarray | sparse.csc_array
+"""What the metrics work on: dense float64, or sparse CSC float64 (zeros implicit)."""
 
-def as_arrays(latents, factors) -> tuple[np.ndarray, np.ndarray]:
-    """Validate and convert to float latents `[N, L]` and integer-coded factors `[N, F]`."""
-    latents = np.asarray(
-        latents.detach().cpu() if hasattr(latents, "detach") else latents, dtype=np.float64
-    )
-    factors = np.asarray(factors.detach().cpu() if hasattr(factors, "detach") else factors)
+
+def _to_numpy_or_scipy(x):
+    if hasattr(x, "detach"):  # torch
+        x = x.detach().cpu()
+        if x.is_sparse:
+            x = x.coalesce()
+            indices = x.indices().numpy()
+            return sparse.coo_array((x.values().numpy(), (indices[0], indices[1])), x.shape)
+        return x.numpy()
+    return x
+
+
+def as_arrays(latents, factors) -> tuple[Latents, np.ndarray]:
+    """Validate and convert: latents to float64 (sparse stays sparse, as CSC), factors to
+    integer codes 0..K-1 per column."""
+    latents = _to_numpy_or_scipy(latents)
+    if sparse.issparse(latents):
+        latents = sparse.csc_array(latents, dtype=np.float64)
+        finite = np.isfinite(latents.data).all()
+    else:
+        latents = np.asarray(latents, dtype=np.float64)
+        finite = np.isfinite(latents).all()
+    factors = np.asarray(_to_numpy_or_scipy(factors))
     if latents.ndim != 2 or factors.ndim != 2:
         raise ValueError(
             f"expected latents [N, L] and factors [N, F], got {latents.shape} and {factors.shape}"
@@ -22,7 +42,7 @@ def as_arrays(latents, factors) -> tuple[np.ndarray, np.ndarray]:
         )
     if latents.shape[0] < 2:
         raise ValueError("need at least 2 samples")
-    if not np.isfinite(latents).all():
+    if not finite:
         raise ValueError("latents contain NaN or inf: drop those samples first")
     if factors.dtype.kind == "f" and not np.isfinite(factors).all():
         raise ValueError("factors contain NaN or inf: drop those samples first")
@@ -37,28 +57,21 @@ def as_arrays(latents, factors) -> tuple[np.ndarray, np.ndarray]:
     return latents, coded
 
 
-def discretize(latents: np.ndarray, bins: int = 20) -> np.ndarray:
-    """Equal-width histogram bins per latent (the estimator of Locatello et al. 2019)."""
-    out = np.zeros(latents.shape, dtype=np.int64)
-    for j in range(latents.shape[1]):
-        column = latents[:, j]
-        edges = np.histogram_bin_edges(column, bins=bins)
-        out[:, j] = np.digitize(column, edges[1:-1])
-    return out
+def dense(z: Latents) -> np.ndarray:
+    return z.toarray() if sparse.issparse(z) else z
 
 
-def discrete_mi(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Plug-in mutual information (nats) between every column of `a` and every column of `b`:
-    `[a.shape[1], b.shape[1]]`."""
-    return np.array(
-        [
-            [mutual_info_score(a[:, i], b[:, j]) for j in range(b.shape[1])]
-            for i in range(a.shape[1])
-        ]
-    )
-
-
-def entropies(factors: np.ndarray) -> np.ndarray:
-    return np.array(
-        [mutual_info_score(factors[:, i], factors[:, i]) for i in range(factors.shape[1])]
-    )
+def column_ranges(z: Latents) -> tuple[np.ndarray, np.ndarray]:
+    """Per-latent minimum and maximum (implicit zeros of a sparse matrix included)."""
+    if not sparse.issparse(z):
+        return z.min(0), z.max(0)
+    nnz = np.diff(z.indptr)
+    has_zero = nnz < z.shape[0]
+    lo, hi = np.zeros(z.shape[1]), np.zeros(z.shape[1])
+    some = nnz > 0
+    starts = z.indptr[:-1][some]
+    lo[some] = np.minimum.reduceat(z.data, starts)
+    hi[some] = np.maximum.reduceat(z.data, starts)
+    lo[some & has_zero] = np.minimum(lo[some & has_zero], 0)
+    hi[some & has_zero] = np.maximum(hi[some & has_zero], 0)
+    return lo, hi

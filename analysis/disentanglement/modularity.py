@@ -3,10 +3,12 @@
 from typing import NamedTuple
 
 import numpy as np
-from saekit.analysis.disentanglement.inputs import as_arrays, discrete_mi, discretize
+from saekit.analysis.disentanglement.binned import binned_mi
+from saekit.analysis.disentanglement.inputs import as_arrays
+from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import MaxAbsScaler, StandardScaler
 
 
 class ModularityExplicitness(NamedTuple):
@@ -18,7 +20,7 @@ class ModularityExplicitness(NamedTuple):
 
 def modularity(latents, factors, bins: int = 20) -> float:
     z, v = as_arrays(latents, factors)
-    mi = discrete_mi(discretize(z, bins), v)  # [L, F]
+    mi = binned_mi(z, v, bins)  # [L, F]
     theta = mi.max(axis=1)
     live = theta > 0
     mi, theta = mi[live], theta[live]
@@ -29,9 +31,11 @@ def modularity(latents, factors, bins: int = 20) -> float:
 
 
 def explicitness(latents, factors, train_fraction: float = 0.8) -> float:
+    """Latents standardised (sparse ones scaled by their largest magnitude, keeping zeros)."""
     z, v = as_arrays(latents, factors)
-    z = StandardScaler().fit_transform(z)
-    n_train = int(len(z) * train_fraction)
+    z = (MaxAbsScaler() if sparse.issparse(z) else StandardScaler()).fit_transform(z)
+    z = sparse.csr_array(z) if sparse.issparse(z) else z
+    n_train = int(z.shape[0] * train_fraction)
     aucs = []
     for i in range(v.shape[1]):
         model = LogisticRegression(max_iter=500).fit(z[:n_train], v[:n_train, i])
