@@ -5,7 +5,7 @@ STAMP := $(VENV)/.saekit-installed
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: env demo test lint disentanglement bench-harvest bench-train clean
+.PHONY: env demo test lint disentanglement bench-harvest bench-train bench-disentangle clean
 
 $(STAMP): pyproject.toml Makefile
 	python3 -m venv $(VENV)
@@ -35,6 +35,9 @@ disentanglement: env
 
 bench-harvest: env
 	$(PY) benchmarks/harvest.py
+
+bench-disentangle: env
+	$(PY) benchmarks/disentanglement_scale.py
 
 bench-train: env
 	$(PY) benchmarks/train_vs_peers.py --repeat 3

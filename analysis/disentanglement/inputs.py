@@ -26,6 +26,9 @@ def as_arrays(latents, factors) -> tuple[Latents, np.ndarray]:
     latents = _to_numpy_or_scipy(latents)
     if sparse.issparse(latents):
         latents = sparse.csc_array(latents, dtype=np.float64)
+        if latents.nnz < np.iinfo(np.int32).max:  # what sklearn's sparse solvers accept
+            latents.indices = latents.indices.astype(np.int32)
+            latents.indptr = latents.indptr.astype(np.int32)
         finite = np.isfinite(latents.data).all()
     else:
         latents = np.asarray(latents, dtype=np.float64)

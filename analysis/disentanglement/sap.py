@@ -9,7 +9,7 @@ from scipy import sparse
 from sklearn.svm import LinearSVC
 
 
-def _svm_accuracy(z: Latents, v: np.ndarray, train_fraction: float) -> np.ndarray:
+def svm_accuracy(z: Latents, v: np.ndarray, train_fraction: float) -> np.ndarray:
     """Held-out accuracy of a one-latent linear SVM per (latent, factor), as in Locatello et
     al.'s implementation; a latent constant on the training part scores 0."""
     n_train = int(z.shape[0] * train_fraction)
@@ -75,7 +75,7 @@ def sap(
     if continuous_factors:
         scores = _r2(dense(z), np.asarray(factors, dtype=np.float64))
     elif estimator == "svm":
-        scores = _svm_accuracy(sparse.csr_array(z) if sparse.issparse(z) else z, v, train_fraction)
+        scores = svm_accuracy(sparse.csr_array(z) if sparse.issparse(z) else z, v, train_fraction)
     else:
         scores = correlation_ratio(z, v)
     top = -np.partition(-scores, 1, axis=0)[:2]
