@@ -79,7 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     bn.set_defaults(run=run.bottleneck)
 
     dis = sub.add_parser("disentangle", help="disentanglement metrics of latents vs factors")
-    dis.add_argument("--latents", required=True, help="[N, L] .npy")
+    dis.add_argument(
+        "--latents", required=True, help="[N, L] .npy, or a scipy sparse .npz (dictionary codes)"
+    )
     dis.add_argument("--factors", required=True, help="[N, F] .npy (discrete factor values)")
     dis.add_argument(
         "--metrics",
@@ -88,10 +90,15 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["mig", "sap", "dci", "modularity", "infomec"],
     )
     dis.add_argument(
+        "--fast",
+        action="store_true",
+        help="dictionary-scale estimators: correlation-ratio SAP, L1-logistic DCI, binned InfoMEC",
+    )
+    dis.add_argument(
         "--dci-estimator",
         choices=["gbt", "lasso"],
-        default="gbt",
-        help="gbt: the published gradient-boosted trees; lasso: fast",
+        default=None,
+        help="gbt: the published gradient-boosted trees; lasso: fast (the default with --fast)",
     )
     dis.add_argument(
         "--discrete-latents",

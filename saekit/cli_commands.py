@@ -112,37 +112,23 @@ def bottleneck(args: argparse.Namespace) -> int:
 
 
 def disentangle(args: argparse.Namespace) -> int:
-    import time
     from pathlib import Path
 
     import numpy as np
+    from scipy import sparse
 
-    from saekit.analysis import disentanglement as metrics  # the CLI may reach the analysis layer
+    from saekit.analysis.disentanglement.table import metric_table  # the CLI may reach analysis
 
-    latents, factors = np.load(args.latents), np.load(args.factors)
-    runs = {
-        "mig": lambda: {"mig": metrics.mig(latents, factors)},
-        "sap": lambda: {"sap": metrics.sap(latents, factors)},
-        "dci": lambda: dict(
-            zip(
-                ("disentanglement", "completeness", "informativeness"),
-                metrics.dci(latents, factors, args.dci_estimator)[:3],
-                strict=True,
-            )
-        ),
-        "modularity": lambda: metrics.modularity_explicitness(latents, factors)._asdict(),
-        "infomec": lambda: dict(
-            zip(
-                ("infom", "infoe", "infoc"),
-                metrics.infomec(latents, factors, args.discrete_latents)[:3],
-                strict=True,
-            )
-        ),
-    }
-    table = {}
-    for name in args.metrics:
-        start = time.perf_counter()
-        table[name] = runs[name]() | {"seconds": round(time.perf_counter() - start, 3)}
+    path = Path(args.latents)
+    latents = sparse.load_npz(path) if path.suffix == ".npz" else np.load(path)
+    table = metric_table(
+        latents,
+        np.load(args.factors),
+        args.metrics,
+        fast=args.fast,
+        dci_estimator=args.dci_estimator,
+        discrete_latents=args.discrete_latents,
+    )
     text = json.dumps(table, indent=1)
     print(text)
     if args.out:

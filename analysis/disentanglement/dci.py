@@ -6,11 +6,15 @@ Informativeness (held-out accuracy of those regressors)."""
 from typing import Literal, NamedTuple
 
 import numpy as np
-from saekit.analysis.disentanglement.inputs import as_arrays
+from saekit.analysis.disentanglement.inputs import as_arrays, train_test
 from scipy import sparse
 from sklearn.ensemble import GradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import MaxAbsScaler, StandardScaler
+
+LASSO_TOL = 1e-2
+"""saga's stopping tolerance: looser than sklearn's 1e-4, which costs ~10x the time for
+importances that no longer change their ranking."""
 
 
 class DCIScores(NamedTuple):
@@ -32,7 +36,9 @@ def _fit(z_train, y_train, estimator: str, seed: int):
         model = GradientBoostingClassifier(random_state=seed)
         model.fit(z_train, y_train)
         return model, model.feature_importances_
-    model = LogisticRegression(l1_ratio=1.0, solver="saga", C=0.1, max_iter=300, random_state=seed)
+    model = LogisticRegression(
+        l1_ratio=1.0, solver="saga", C=0.1, max_iter=100, tol=LASSO_TOL, random_state=seed
+    )
     model.fit(z_train, y_train)
     return model, np.abs(model.coef_).sum(0)
 
@@ -45,7 +51,8 @@ def dci(
     seed: int = 0,
 ) -> DCIScores:
     """`gbt`: sklearn gradient-boosted trees, the published choice (slow for many latents);
-    `lasso`: L1 logistic regression on standardised latents, |coefficients| as importances —
+    `lasso`: L1 multinomial logistic regression (saga, stopping at a relative change of
+    `LASSO_TOL`) on standardised latents, summed |coefficients| as importances —
     the fast estimator for dictionary-sized latent spaces (sparse latents are scaled by their
     largest magnitude instead, which keeps them sparse)."""
     z, v = as_arrays(latents, factors)
@@ -55,13 +62,13 @@ def dci(
         z = sparse.csr_array(MaxAbsScaler().fit_transform(z) if estimator == "lasso" else z)
     elif estimator == "lasso":
         z = StandardScaler().fit_transform(z)
-    n_train = int(z.shape[0] * train_fraction)
+    split = train_test(z, v, train_fraction, seed)
     importance = np.zeros((z.shape[1], v.shape[1]))
     accuracy = []
     for i in range(v.shape[1]):
-        model, imp = _fit(z[:n_train], v[:n_train, i], estimator, seed)
+        model, imp = _fit(split.z_train, split.v_train[:, i], estimator, seed)
         importance[:, i] = imp
-        accuracy.append(model.score(z[n_train:], v[n_train:, i]))
+        accuracy.append(model.score(split.z_test, split.v_test[:, i]))
     n_latents, n_factors = importance.shape
     per_latent = 1 - _entropy_normalised(importance, max(n_factors, 2), axis=1)
     weights = importance.sum(1) / max(importance.sum(), 1e-12)

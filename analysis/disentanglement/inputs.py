@@ -1,6 +1,8 @@
 """Input checks shared by the metrics: latents `[N, L]` as a dense array or, for a dictionary's
 mostly-zero activations, a sparse matrix (scipy or torch); factors `[N, F]` coded as integers."""
 
+from typing import NamedTuple
+
 import numpy as np
 from scipy import sparse
 from sklearn.preprocessing import LabelEncoder
@@ -78,3 +80,21 @@ def column_ranges(z: Latents) -> tuple[np.ndarray, np.ndarray]:
     lo[some & has_zero] = np.minimum(lo[some & has_zero], 0)
     hi[some & has_zero] = np.maximum(hi[some & has_zero], 0)
     return lo, hi
+
+
+class Split(NamedTuple):
+    z_train: Latents
+    v_train: np.ndarray
+    z_test: Latents
+    v_test: np.ndarray
+
+
+def train_test(z: Latents, v: np.ndarray, train_fraction: float, seed: int) -> Split:
+    """A seeded random split (samples often arrive ordered by factor, so a plain cut would
+    leave factor values out of one side)."""
+    if not 0 < train_fraction < 1:
+        raise ValueError(f"train_fraction must lie in (0, 1), got {train_fraction}")
+    order = np.random.default_rng(seed).permutation(z.shape[0])
+    n_train = int(z.shape[0] * train_fraction)
+    train, test = order[:n_train], order[n_train:]
+    return Split(z[train], v[train], z[test], v[test])

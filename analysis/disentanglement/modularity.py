@@ -4,7 +4,7 @@ from typing import NamedTuple
 
 import numpy as np
 from saekit.analysis.disentanglement.binned import binned_mi
-from saekit.analysis.disentanglement.inputs import as_arrays
+from saekit.analysis.disentanglement.inputs import as_arrays, train_test
 from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
@@ -30,20 +30,21 @@ def modularity(latents, factors, bins: int = 20) -> float:
     return float(np.mean(1 - deviation))
 
 
-def explicitness(latents, factors, train_fraction: float = 0.8) -> float:
+def explicitness(latents, factors, train_fraction: float = 0.8, seed: int = 0) -> float:
     """Latents standardised (sparse ones scaled by their largest magnitude, keeping zeros)."""
     z, v = as_arrays(latents, factors)
     z = (MaxAbsScaler() if sparse.issparse(z) else StandardScaler()).fit_transform(z)
     z = sparse.csr_array(z) if sparse.issparse(z) else z
-    n_train = int(z.shape[0] * train_fraction)
+    split = train_test(z, v, train_fraction, seed)
     aucs = []
     for i in range(v.shape[1]):
-        model = LogisticRegression(max_iter=500).fit(z[:n_train], v[:n_train, i])
-        probs = model.predict_proba(z[n_train:])
+        model = LogisticRegression(max_iter=500).fit(split.z_train, split.v_train[:, i])
+        probs = model.predict_proba(split.z_test)
+        truth = split.v_test[:, i]
         per_value = [
-            roc_auc_score(v[n_train:, i] == c, probs[:, k])
+            roc_auc_score(truth == c, probs[:, k])
             for k, c in enumerate(model.classes_)
-            if 0 < (v[n_train:, i] == c).sum() < len(probs)
+            if 0 < (truth == c).sum() < len(probs)
         ]
         aucs.append(np.mean(per_value))
     return float(np.mean(aucs))

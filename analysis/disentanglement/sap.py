@@ -4,23 +4,23 @@ two latents that predict it best on their own; averaged over factors."""
 from typing import Literal
 
 import numpy as np
-from saekit.analysis.disentanglement.inputs import Latents, as_arrays, dense
+from saekit.analysis.disentanglement.inputs import Latents, as_arrays, dense, train_test
 from scipy import sparse
 from sklearn.svm import LinearSVC
 
 
-def svm_accuracy(z: Latents, v: np.ndarray, train_fraction: float) -> np.ndarray:
+def svm_accuracy(z: Latents, v: np.ndarray, train_fraction: float, seed: int = 0) -> np.ndarray:
     """Held-out accuracy of a one-latent linear SVM per (latent, factor), as in Locatello et
     al.'s implementation; a latent constant on the training part scores 0."""
-    n_train = int(z.shape[0] * train_fraction)
+    split = train_test(z, v, train_fraction, seed)
     scores = np.zeros((z.shape[1], v.shape[1]))
     for j in range(z.shape[1]):
-        column = dense(z[:, [j]])
-        if np.ptp(column[:n_train]) == 0:
+        train, test = dense(split.z_train[:, [j]]), dense(split.z_test[:, [j]])
+        if np.ptp(train) == 0:
             continue
         for i in range(v.shape[1]):
-            clf = LinearSVC(C=0.01, dual="auto").fit(column[:n_train], v[:n_train, i])
-            scores[j, i] = clf.score(column[n_train:], v[n_train:, i])
+            clf = LinearSVC(C=0.01, dual="auto").fit(train, split.v_train[:, i])
+            scores[j, i] = clf.score(test, split.v_test[:, i])
     return scores
 
 

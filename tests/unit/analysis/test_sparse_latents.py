@@ -115,3 +115,24 @@ def test_sparse_latents_with_nan_are_refused():
     bad.data[0] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         mig(bad, FACTORS)
+
+
+def test_disentangle_cli_reads_sparse_codes_with_fast_estimators(tmp_path):
+    import json
+
+    from saekit.cli import main
+
+    sparse.save_npz(tmp_path / "codes.npz", sparse.csr_matrix(DENSE))
+    np.save(tmp_path / "factors.npy", FACTORS)
+    args = ["disentangle", "--latents", str(tmp_path / "codes.npz")]
+    args += [
+        "--factors",
+        str(tmp_path / "factors.npy"),
+        "--fast",
+        "--out",
+        str(tmp_path / "t.json"),
+    ]
+    assert main(args) == 0
+    table = json.loads((tmp_path / "t.json").read_text())
+    assert table["mig"]["mig"] == pytest.approx(mig(DENSE, FACTORS), abs=1e-12)
+    assert set(table["dci"]) == {"dci_d", "dci_c", "dci_i", "seconds"}
