@@ -4,6 +4,7 @@ known, so a dictionary's recovery of them can be measured."""
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -46,3 +47,17 @@ def toy_superposition(
         x.append(chunk @ features + noise * torch.randn(n, d, generator=gen))
         codes.append(chunk.to_sparse())
     return ToyData(torch.cat(x), features, torch.cat(codes))
+
+
+def toy_factors(data: ToyData, levels: int = 4) -> np.ndarray:
+    """`[n_samples, n_features]` the true features as discrete factors for the disentanglement
+    metrics: 0 where a feature is off, else its magnitude (in [0.5, 1.5]) binned into `levels`
+    equal bins numbered 1..levels."""
+    if levels < 1:
+        raise ValueError(f"levels must be >= 1, got {levels}")
+    codes = data.codes.coalesce()
+    rows, cols = codes.indices().numpy()
+    magnitude = codes.values().numpy()
+    out = np.zeros(codes.shape, dtype=np.int64)
+    out[rows, cols] = 1 + np.clip(((magnitude - 0.5) * levels).astype(np.int64), 0, levels - 1)
+    return out

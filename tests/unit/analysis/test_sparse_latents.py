@@ -136,3 +136,17 @@ def test_disentangle_cli_reads_sparse_codes_with_fast_estimators(tmp_path):
     table = json.loads((tmp_path / "t.json").read_text())
     assert table["mig"]["mig"] == pytest.approx(mig(DENSE, FACTORS), abs=1e-12)
     assert set(table["dci"]) == {"dci_d", "dci_c", "dci_i", "seconds"}
+
+
+def test_toy_superposition_features_as_factors():
+    from saekit.data.toy import toy_factors, toy_superposition
+
+    toy = toy_superposition(n_features=16, d=8, n_samples=4000, p_active=0.2, seed=1)
+    factors = toy_factors(toy)
+    assert factors.shape == (4000, 16) and set(np.unique(factors)) == {0, 1, 2, 3, 4}
+    assert ((factors > 0) == (toy.codes.to_dense() > 0).numpy()).all()
+    # the true codes (sparse) disentangle the factors; the superposed observations do not
+    truth = infomec(toy.codes, factors, mi_estimator="binned")
+    observed = infomec(toy.x, factors, mi_estimator="binned")
+    assert truth.infom > 0.8 and observed.infom < 0.5 * truth.infom  # plug-in bias: not 1
+    assert mig(toy.codes, factors) > 0.8 > 0.2 > mig(toy.x, factors)
