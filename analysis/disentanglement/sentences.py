@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 import numpy as np
 import torch
-from saekit.analysis.disentanglement.table import metric_table
+from saekit.analysis.disentanglement.table import flat_scores, metric_table
 
 from saekit.data.factor_sentences import FactorSentences
 from saekit.models import LanguageModel
@@ -52,8 +52,7 @@ def pooled_activations(
 
 def score_latents(latents: np.ndarray, factors: np.ndarray) -> dict[str, float]:
     """Every metric with the dictionary-scale estimators, flattened to one row."""
-    table = metric_table(latents, factors, fast=True)
-    return {k: v for scores in table.values() for k, v in scores.items() if k != "seconds"}
+    return flat_scores(metric_table(latents, factors, fast=True))
 
 
 def score_sentence_factors(

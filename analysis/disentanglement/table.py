@@ -53,3 +53,8 @@ def metric_table(
         start = time.perf_counter()
         table[name] = runs[name]() | {"seconds": round(time.perf_counter() - start, 3)}
     return table
+
+
+def flat_scores(table: dict[str, dict[str, float]]) -> dict[str, float]:
+    """One row of scores from a `metric_table` (timings dropped)."""
+    return {k: v for scores in table.values() for k, v in scores.items() if k != "seconds"}
