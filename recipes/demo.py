@@ -4,8 +4,10 @@
    into a resumable store, and MobileNetV2 features on sample photos;
 2. train a TopK SAE on the residual stream;
 3. evaluate it: FVU, L0, dead latents, and next-token loss with the SAE spliced in;
-4. feature statistics, and the top contexts of a few latents.
-Analysis and the HTML report join this recipe as those stages land.
+4. feature statistics, and the top contexts of a few latents;
+5. analyse: dead / rare / dense latents, and disentanglement of templated sentence factors
+   (gender, number, tense, sentiment) in the raw neurons vs the SAE's latents.
+The HTML report joins this recipe when it lands.
 """
 
 import argparse
@@ -13,9 +15,13 @@ import logging
 from pathlib import Path
 
 import torch
+from saekit.analysis.activity import dictionary_activity
+from saekit.analysis.disentanglement.sentences import score_sentence_factors
 
 import saekit
+from saekit.data.factor_sentences import factor_sentences
 from saekit.evals.feature_stats import feature_stats, top_contexts
+from saekit.sae import Dictionary
 from saekit.train import StoreSource, TrainConfig, train
 
 
@@ -30,7 +36,7 @@ def summarise(store: saekit.ActivationStore) -> None:
         )
 
 
-def train_and_evaluate(model, store: saekit.ActivationStore, out: Path) -> None:
+def train_and_evaluate(model, store: saekit.ActivationStore, out: Path) -> Dictionary:
     hook = "blocks.6.hook_resid_post"
     config = TrainConfig(
         width=2304, k=32, tokens=300_000, batch_size=1024, hook=hook, dead_window=60_000
@@ -50,6 +56,22 @@ def train_and_evaluate(model, store: saekit.ActivationStore, out: Path) -> None:
         contexts = top_contexts(store, stats, latent, window=6)[:3]
         shown = " | ".join(repr(model.tokenizer.decode(tokens)) for _, tokens in contexts)
         print(f"  latent {latent} (density {stats.density[latent]:.3f}): {shown}")
+    return sae
+
+
+def analyse(model, sae: Dictionary, store: saekit.ActivationStore, hook: str) -> None:
+    rows = next(store.batches(hook, batch_size=8192, seed=1))
+    activity = dictionary_activity(sae, rows)
+    explained = ", ".join(f"{k} {v:.2f}" for k, v in activity.variance_explained.items())
+    print(
+        f"\nLatents: {int(activity.dead.sum())} dead, {int(activity.rare.sum())} rare, "
+        f"{int(activity.dense.sum())} dense; variance explained by group: {explained}"
+    )
+    scores = score_sentence_factors(model, hook, factor_sentences(), sae)
+    print("Sentence factors (gender x number x tense x sentiment) at", hook)
+    print("  " + " ".join(f"{m:>12s}" for m in ["", *scores["neurons"]]))
+    for name, row in scores.items():
+        print(f"  {name:>12s} " + " ".join(f"{v:12.3f}" for v in row.values()))
 
 
 def main() -> None:
@@ -74,7 +96,8 @@ def main() -> None:
     )
     summarise(text_store)
 
-    train_and_evaluate(model, text_store, args.out / "sae_topk_l6")
+    sae = train_and_evaluate(model, text_store, args.out / "sae_topk_l6")
+    analyse(model, sae, text_store, "blocks.6.hook_resid_post")
 
     vision = saekit.load_model("mobilenet-v2")
     image_store = saekit.harvest(
