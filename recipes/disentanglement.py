@@ -41,15 +41,15 @@ def parse_args() -> argparse.Namespace:
 
 
 def table(rows: list[dict]) -> str:
-    """Markdown: one line per model, each metric as mean ± std over seeds."""
-    metrics = [k for k in rows[0] if k not in ("model", "seed")]
-    metrics += [k for r in rows for k in r if k not in metrics and k not in ("model", "seed")]
+    """Markdown: one line per model, each metric as mean ± std over seeds (timings left out)."""
+    keys = dict.fromkeys(k for r in rows for k in r)
+    metrics = [k for k in keys if k not in ("model", "seed", "seconds")]
     lines = ["| model | " + " | ".join(metrics) + " |", "|---" * (len(metrics) + 1) + "|"]
     for model in dict.fromkeys(r["model"] for r in rows):
         cells = []
         for m in metrics:
             values = [r[m] for r in rows if r["model"] == model and m in r]
-            cells.append(f"{np.mean(values):.3f} ± {np.std(values):.3f}" if values else "")
+            cells.append(f"{np.mean(values):.3g} ± {np.std(values):.2g}" if values else "")
         lines.append(f"| {model} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
