@@ -84,16 +84,18 @@ def infomec(
     discrete_latents: bool = False,
     mi_estimator: Literal["knn", "binned"] = "knn",
     n_neighbors: int = 10,
+    prune_fraction: float = 1 / 20,
     seed: int = 0,
 ) -> InfoMEC:
-    """Latents may be sparse (a dictionary's activations); pruned latents are left out of the
-    MI estimate and of InfoE's regression, so only latents that vary are worked on."""
+    """Latents may be sparse (a dictionary's activations); latents whose range is below
+    `prune_fraction` of the largest are left out of the MI estimate and of InfoE's regression,
+    so only latents that vary are worked on."""
     if mi_estimator not in ("knn", "binned"):
         raise ValueError(f"mi_estimator must be 'knn' or 'binned', got {mi_estimator!r}")
     z, v = as_arrays(latents, factors)
     lo, hi = column_ranges(z)
     ranges = hi - lo
-    active = ranges > 0 if discrete_latents else ranges > ranges.max() / 20
+    active = ranges > 0 if discrete_latents else ranges > ranges.max() * prune_fraction
     n_sources, n_active = v.shape[1], int(active.sum())
     if n_active == 0:
         raise ValueError("every latent is constant: nothing to score")

@@ -45,7 +45,8 @@ def score_reference(
 ) -> dict[str, float]:
     """Reconstruction (held-out per-pixel BCE), MIG, SAP, DCI, modularity/explicitness, InfoMEC
     (on the discrete codes for a QLAE), BetaVAE and FactorVAE scores, and for a VAE the number
-    of passive variables; `seconds` is the scoring time."""
+    of passive variables and the mean |correlation| of its mean and sampled representations
+    with and without them; `seconds` is the scoring time."""
     start = time.perf_counter()
     model.eval()
     batch = data.sample(cfg.eval_samples, np.random.default_rng(cfg.seed))
@@ -64,6 +65,8 @@ def score_reference(
     ).eval_accuracy
     if isinstance(model, BetaVAE):
         mean, logvar = model.posterior(torch.from_numpy(batch.images[:CHUNK]))
-        row["passive"] = int(vae_activity(mean, logvar).passive.sum())
+        activity = vae_activity(mean, logvar)
+        row["passive"] = int(activity.passive.sum())
+        row |= {f"correlation_{k}": v for k, v in activity.correlation.items()}
     row["seconds"] = time.perf_counter() - start
     return row

@@ -22,6 +22,6 @@ def test_tiny_recipe_reports_every_metric_for_every_model(tmp_path):
         for metric in ("mig", "sap", "dci_d", "modularity", "infom", "betavae", "factorvae"):
             assert 0.0 <= row[metric] <= 1.0
         assert row["reconstruction_bce"] < 0.7  # better than a coin per pixel
-    assert "passive" in rows[1]
+    assert "passive" in rows[1] and 0 <= rows[1]["correlation_mean"] <= 1
     table = (tmp_path / "table.md").read_text().splitlines()
     assert table[0].startswith("| model | reconstruction_bce") and len(table) == 5
