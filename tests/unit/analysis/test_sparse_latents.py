@@ -99,6 +99,11 @@ def test_fast_estimators_rank_codes_like_the_published_ones():
     assert sap(scaled, FACTORS, estimator="correlation_ratio") == pytest.approx(
         fast["perfect"], abs=1e-9
     )
+    # InfoMEC prunes by range, so it is scale-free only while ranges stay within 20x
+    mild = perfect[:, [2, 0, 1]] * np.array([2.0, 0.5, 3.0])
+    assert infomec(mild, FACTORS, mi_estimator="binned").infom == pytest.approx(
+        binned.infom, abs=1e-9
+    )
 
 
 def test_infomec_prunes_before_estimating_and_refuses_unknown_estimators():
