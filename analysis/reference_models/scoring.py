@@ -2,6 +2,7 @@
 
 import time
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import torch
@@ -58,7 +59,7 @@ def score_reference(
     table |= metric_table(codes, v, ("infomec",), discrete_latents=isinstance(model, QLAE))
     row |= flat_scores(table)
     sizes = {"num_train": cfg.score_points, "num_eval": cfg.score_points // 2}
-    represent = lambda images: _represent(model, images)  # noqa: E731
+    represent = partial(_represent, model)
     row["betavae"] = metrics.betavae_score(data, represent, cfg.seed, **sizes).eval_accuracy
     row["factorvae"] = metrics.factorvae_score(
         data, represent, cfg.seed, num_variance_estimate=cfg.eval_samples, **sizes
