@@ -67,6 +67,11 @@ class VAEActivityReport(NamedTuple):
     `sampled_active`)."""
 
 
+def kl_to_prior(mean: Tensor, logvar: Tensor) -> Tensor:
+    """Elementwise KL(N(mean, exp(logvar)) || N(0, 1)) in nats."""
+    return 0.5 * (mean.pow(2) + logvar.exp() - logvar - 1)
+
+
 def mean_abs_correlation(z: Tensor) -> float:
     """Mean |Pearson correlation| over pairs of distinct dimensions with non-zero variance."""
     if z.shape[1] >= 2:
@@ -88,7 +93,7 @@ def vae_activity(
             f"expected mean and logvar of the same shape [N >= 2, L], got "
             f"{tuple(mean.shape)} and {tuple(logvar.shape)}"
         )
-    kl = 0.5 * (mean.pow(2) + logvar.exp() - logvar - 1).mean(0)
+    kl = kl_to_prior(mean, logvar).mean(0)
     passive = kl < threshold
     noise = torch.randn(mean.shape, generator=torch.Generator().manual_seed(seed))
     sampled = mean + noise * (0.5 * logvar).exp()

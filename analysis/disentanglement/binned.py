@@ -8,12 +8,8 @@ beyond their empty row of the table. Bins match `np.histogram_bin_edges(column, 
 `np.digitize` exactly."""
 
 import numpy as np
-from saekit.analysis.disentanglement.inputs import Latents, column_ranges
-from scipy import sparse
+from saekit.analysis.disentanglement.inputs import Latents, column_ranges, stored_entries
 from scipy.special import xlogy
-
-DENSE_CHUNK = 1 << 22
-"""Entries of a dense latent matrix binned at a time (bounds memory)."""
 
 
 def _bin_index(x: np.ndarray, col: np.ndarray, edges: np.ndarray, bins: int) -> np.ndarray:
@@ -31,20 +27,6 @@ def _edges(z: Latents, bins: int) -> np.ndarray:
     constant = lo == hi
     lo, hi = np.where(constant, lo - 0.5, lo), np.where(constant, hi + 0.5, hi)
     return np.linspace(lo, hi, bins + 1, axis=1)
-
-
-def _entries(z: Latents):
-    """(row, latent, value) of every entry to bin, in chunks; for sparse, the stored ones."""
-    if sparse.issparse(z):
-        cols = np.repeat(np.arange(z.shape[1]), np.diff(z.indptr))
-        yield z.indices.astype(np.int64), cols, z.data
-        return
-    step = max(1, DENSE_CHUNK // z.shape[0])
-    rows = np.arange(z.shape[0])
-    for start in range(0, z.shape[1], step):
-        block = z[:, start : start + step]
-        cols = np.arange(start, start + block.shape[1])
-        yield np.repeat(rows, len(cols)), np.tile(cols, len(rows)), block.ravel()
 
 
 def _mi_from_counts(table: np.ndarray, n: int) -> np.ndarray:
@@ -65,7 +47,7 @@ def binned_mi(z: Latents, factors: np.ndarray, bins: int = 20) -> np.ndarray:
         k = int(v.max()) + 1
         table = np.zeros(n_latents * bins * k, dtype=np.int64)
         stored = np.zeros(n_latents * k, dtype=np.int64)
-        for rows, cols, values in _entries(z):
+        for rows, cols, values in stored_entries(z):
             b = _bin_index(values, cols, edges, bins)
             table += np.bincount((cols * bins + b) * k + v[rows], minlength=table.size)
             stored += np.bincount(cols * k + v[rows], minlength=stored.size)

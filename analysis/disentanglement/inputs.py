@@ -10,6 +10,9 @@ from sklearn.preprocessing import LabelEncoder
 Latents = np.ndarray | sparse.csc_array
 """What the metrics work on: dense float64, or sparse CSC float64 (zeros implicit)."""
 
+DENSE_CHUNK = 1 << 22
+"""Entries of a dense latent matrix visited at a time (bounds memory)."""
+
 
 def _to_numpy_or_scipy(x):
     if hasattr(x, "detach"):  # torch
@@ -98,3 +101,18 @@ def train_test(z: Latents, v: np.ndarray, train_fraction: float, seed: int) -> S
     n_train = int(z.shape[0] * train_fraction)
     train, test = order[:n_train], order[n_train:]
     return Split(z[train], v[train], z[test], v[test])
+
+
+def stored_entries(z: Latents):
+    """(row, latent, value) of every entry, in chunks of at most DENSE_CHUNK for a dense
+    matrix; for a sparse one, the stored entries only (implicit zeros are left to the caller)."""
+    if sparse.issparse(z):
+        cols = np.repeat(np.arange(z.shape[1]), np.diff(z.indptr))
+        yield z.indices.astype(np.int64), cols, z.data
+        return
+    step = max(1, DENSE_CHUNK // z.shape[0])
+    rows = np.arange(z.shape[0])
+    for start in range(0, z.shape[1], step):
+        block = z[:, start : start + step]
+        cols = np.arange(start, start + block.shape[1])
+        yield np.repeat(rows, len(cols)), np.tile(cols, len(rows)), block.ravel()

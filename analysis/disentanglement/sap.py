@@ -4,8 +4,13 @@ two latents that predict it best on their own; averaged over factors."""
 from typing import Literal
 
 import numpy as np
-from saekit.analysis.disentanglement.inputs import Latents, as_arrays, dense, train_test
-from scipy import sparse
+from saekit.analysis.disentanglement.inputs import (
+    Latents,
+    as_arrays,
+    dense,
+    stored_entries,
+    train_test,
+)
 from sklearn.svm import LinearSVC
 
 
@@ -37,21 +42,20 @@ def correlation_ratio(z: Latents, v: np.ndarray) -> np.ndarray:
     R^2 of the best one-latent predictor of the latent from the factor). Vectorised; for a
     sparse matrix only stored entries are visited."""
     n, n_latents = z.shape
-    if sparse.issparse(z):
-        rows, values = z.indices, z.data
-        cols = np.repeat(np.arange(n_latents), np.diff(z.indptr))
-    else:
-        rows = np.repeat(np.arange(n), n_latents)
-        cols, values = np.tile(np.arange(n_latents), n), z.ravel()
-    total = np.bincount(cols, values, n_latents)
+    sizes = [int(f.max()) + 1 for f in v.T]
+    total, squares = np.zeros(n_latents), np.zeros(n_latents)
+    sums = [np.zeros(n_latents * k) for k in sizes]  # per (latent, factor value)
+    for rows, cols, values in stored_entries(z):
+        total += np.bincount(cols, values, n_latents)
+        squares += np.bincount(cols, values**2, n_latents)
+        for f, k, acc in zip(v.T, sizes, sums, strict=True):
+            acc += np.bincount(cols * k + f[rows], values, n_latents * k)
     mean = total / n
-    variance = np.bincount(cols, values**2, n_latents) / n - mean**2
+    variance = squares / n - mean**2
     out = np.zeros((n_latents, v.shape[1]))
-    for i, f in enumerate(v.T):
-        k = int(f.max()) + 1
-        sums = np.bincount(cols * k + f[rows], values, n_latents * k).reshape(n_latents, k)
+    for i, (f, k, acc) in enumerate(zip(v.T, sizes, sums, strict=True)):
         counts = np.bincount(f, minlength=k)
-        between = (sums**2 / np.maximum(counts, 1)).sum(1) / n - mean**2
+        between = (acc.reshape(n_latents, k) ** 2 / np.maximum(counts, 1)).sum(1) / n - mean**2
         out[:, i] = np.where(variance > 1e-12, between / np.where(variance > 1e-12, variance, 1), 0)
     return np.clip(out, 0, 1)
 
@@ -75,7 +79,7 @@ def sap(
     if continuous_factors:
         scores = _r2(dense(z), np.asarray(factors, dtype=np.float64))
     elif estimator == "svm":
-        scores = svm_accuracy(sparse.csr_array(z) if sparse.issparse(z) else z, v, train_fraction)
+        scores = svm_accuracy(z, v, train_fraction)
     else:
         scores = correlation_ratio(z, v)
     top = -np.partition(-scores, 1, axis=0)[:2]

@@ -10,6 +10,7 @@ from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
+from saekit.analysis.activity import kl_to_prior
 from torch import Tensor, nn
 
 from saekit.sae.quantized import LatentQuantizer
@@ -83,7 +84,7 @@ class BetaVAE(ReferenceAutoencoder):
         mean, logvar = self.posterior(images)
         z = mean + torch.randn_like(mean) * (0.5 * logvar).exp()
         bce = self.bce(self.decoder(z), images)
-        kl = 0.5 * (mean.pow(2) + logvar.exp() - logvar - 1).sum(-1).mean() / self.n_pixels
+        kl = kl_to_prior(mean, logvar).sum(-1).mean() / self.n_pixels
         return LossOutput(
             bce + self.beta * kl, bce.detach(), {"bce": bce.detach(), "kl": kl.detach()}
         )

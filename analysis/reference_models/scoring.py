@@ -55,8 +55,9 @@ def score_reference(
     row = {"reconstruction_bce": _reconstruction(model, batch.images[:CHUNK])}
     table = metric_table(z, v, ("mig", "sap", "dci", "modularity"), dci_estimator=cfg.dci_estimator)
     # InfoMEC reads a QLAE's discrete codes with the plug-in estimator, as its authors do
-    codes = _represent(model, batch.images, codes=True)
-    table |= metric_table(codes, v, ("infomec",), discrete_latents=isinstance(model, QLAE))
+    is_qlae = isinstance(model, QLAE)
+    codes = _represent(model, batch.images, codes=True) if is_qlae else z
+    table |= metric_table(codes, v, ("infomec",), discrete_latents=is_qlae)
     row |= flat_scores(table)
     sizes = {"num_train": cfg.score_points, "num_eval": cfg.score_points // 2}
     represent = partial(_represent, model)
