@@ -20,12 +20,13 @@ import warnings
 from collections.abc import Callable
 
 import numpy as np
-from saekit.analysis.disentanglement import dci, infomec, mig, sap
-from saekit.analysis.disentanglement.sap import svm_accuracy
 from scipy import sparse
 from sklearn.ensemble import GradientBoostingClassifier
 from sklearn.feature_selection import mutual_info_classif
 from sklearn.metrics import mutual_info_score
+
+from saekit.analysis.disentanglement import dci, infomec, mig, sap
+from saekit.analysis.disentanglement.sap import svm_accuracy
 
 FACTORS, VALUES, ACTIVE = 5, 10, 32
 

@@ -15,10 +15,10 @@ import logging
 from pathlib import Path
 
 import torch
-from saekit.analysis.activity import dictionary_activity
-from saekit.analysis.disentanglement.sentences import score_sentence_factors
 
 import saekit
+from saekit.analysis.activity import dictionary_activity
+from saekit.analysis.disentanglement.sentences import score_sentence_factors
 from saekit.data.factor_sentences import factor_sentences
 from saekit.evals.feature_stats import feature_stats, top_contexts
 from saekit.sae import Dictionary

@@ -11,13 +11,13 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+
 from saekit.analysis.reference_models import (
     ReferenceTrainConfig,
     ScoringConfig,
     score_reference,
     train_reference,
 )
-
 from saekit.data.dsprites import DSprites
 
 MODELS = ("ae", "beta_vae", "qlae")

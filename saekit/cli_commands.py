@@ -22,17 +22,17 @@ def collect(args: argparse.Namespace) -> int:
 def train(args: argparse.Namespace) -> int:
     import torch
 
-    from saekit.distributed import init_from_env
+    from saekit.distributed import process_group_from_env
     from saekit.train import TrainConfig, train
     from saekit.train.sources import source_from_path
 
     config = dataclass_from_args(TrainConfig, args)
-    distributed = init_from_env()
     source = source_from_path(args.acts, [h for h in (config.hook, config.hook_out) if h])
     local = f"cuda:{os.environ.get('LOCAL_RANK', 0)}" if torch.cuda.is_available() else "cpu"
-    (dictionary,) = train(
-        source, config, args.out, device=args.device or local, distributed=distributed
-    )
+    with process_group_from_env() as distributed:
+        (dictionary,) = train(
+            source, config, args.out, device=args.device or local, distributed=distributed
+        )
     print(
         f"{args.out}: {dictionary.cfg.architecture} d_in={dictionary.cfg.d_in} "
         f"d_sae={dictionary.cfg.d_sae}"

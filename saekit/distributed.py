@@ -4,6 +4,8 @@ scaling, geometric-median init, dead-latent counts) are computed on the global b
 train the same model as one process with the same global batch."""
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -65,17 +67,28 @@ class Distributed:
             offset += g.numel()
 
 
-def init_from_env(timeout_s: float = 300.0) -> Distributed:
-    """Join the process group `torchrun` describes in the environment (gloo on CPU, NCCL on
-    GPU); a plain single process gets rank 0 of 1."""
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    if world == 1:
-        return Distributed()
-    if not dist.is_initialized():
-        backend = "nccl" if torch.cuda.is_available() else "gloo"
-        dist.init_process_group(backend, timeout=timedelta(seconds=timeout_s))
-    return Distributed(dist.get_rank(), dist.get_world_size())
-
-
 SINGLE_PROCESS = Distributed()
 """Rank 0 of 1: the default everywhere a `Distributed` is accepted."""
+
+
+@contextmanager
+def process_group_from_env(timeout_s: float = 300.0) -> Iterator[Distributed]:
+    """Join the process group `torchrun` describes in the environment (gloo on CPU, NCCL on
+    GPU) for the block, and always leave it: ranks meet at a barrier after a block that ends
+    normally, and the group is destroyed in any case, so no rank's communication threads are
+    torn down by the interpreter's exit (which aborts a rank and fails the job). A plain single
+    process gets rank 0 of 1 and no group."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world == 1:
+        yield SINGLE_PROCESS
+        return
+    owns_group = not dist.is_initialized()
+    if owns_group:
+        backend = "nccl" if torch.cuda.is_available() else "gloo"
+        dist.init_process_group(backend, timeout=timedelta(seconds=timeout_s))
+    try:
+        yield Distributed(dist.get_rank(), dist.get_world_size())
+        dist.barrier()
+    finally:
+        if owns_group:
+            dist.destroy_process_group()

@@ -8,8 +8,9 @@ beyond their empty row of the table. Bins match `np.histogram_bin_edges(column, 
 `np.digitize` exactly."""
 
 import numpy as np
-from saekit.analysis.disentanglement.inputs import Latents, column_ranges, stored_entries
 from scipy.special import xlogy
+
+from saekit.analysis.disentanglement.inputs import Latents, column_ranges, stored_entries
 
 
 def _bin_index(x: np.ndarray, col: np.ndarray, edges: np.ndarray, bins: int) -> np.ndarray:

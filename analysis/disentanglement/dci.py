@@ -6,11 +6,12 @@ Informativeness (held-out accuracy of those regressors)."""
 from typing import Literal, NamedTuple
 
 import numpy as np
-from saekit.analysis.disentanglement.inputs import as_arrays, train_test
 from scipy import sparse
 from sklearn.ensemble import GradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import MaxAbsScaler, StandardScaler
+
+from saekit.analysis.disentanglement.inputs import as_arrays, train_test
 
 LASSO_TOL = 1e-2
 """saga's stopping tolerance: looser than sklearn's 1e-4, which costs ~10x the time for

@@ -10,13 +10,14 @@ from the (kept) latents, relative to a constant predictor."""
 from typing import Literal, NamedTuple
 
 import numpy as np
-from saekit.analysis.disentanglement.binned import binned_mi, factor_entropies
-from saekit.analysis.disentanglement.inputs import Latents, as_arrays, column_ranges, dense
 from scipy import sparse
 from sklearn.feature_selection import mutual_info_classif
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss, mutual_info_score
 from sklearn.preprocessing import MaxAbsScaler, OneHotEncoder, StandardScaler
+
+from saekit.analysis.disentanglement.binned import binned_mi, factor_entropies
+from saekit.analysis.disentanglement.inputs import Latents, as_arrays, column_ranges, dense
 
 KNN_DENSE_LIMIT = 1 << 28
 """Largest latent matrix (entries) the kNN estimator densifies; beyond it use `binned`."""

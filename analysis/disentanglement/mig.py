@@ -2,6 +2,7 @@
 that know most about it, divided by the factor's entropy; averaged over factors."""
 
 import numpy as np
+
 from saekit.analysis.disentanglement.binned import binned_mi, factor_entropies
 from saekit.analysis.disentanglement.inputs import as_arrays
 

@@ -3,12 +3,13 @@
 from typing import NamedTuple
 
 import numpy as np
-from saekit.analysis.disentanglement.binned import binned_mi
-from saekit.analysis.disentanglement.inputs import as_arrays, train_test
 from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.preprocessing import MaxAbsScaler, StandardScaler
+
+from saekit.analysis.disentanglement.binned import binned_mi
+from saekit.analysis.disentanglement.inputs import as_arrays, train_test
 
 
 class ModularityExplicitness(NamedTuple):

@@ -4,6 +4,8 @@ two latents that predict it best on their own; averaged over factors."""
 from typing import Literal
 
 import numpy as np
+from sklearn.svm import LinearSVC
+
 from saekit.analysis.disentanglement.inputs import (
     Latents,
     as_arrays,
@@ -11,7 +13,6 @@ from saekit.analysis.disentanglement.inputs import (
     stored_entries,
     train_test,
 )
-from sklearn.svm import LinearSVC
 
 
 def svm_accuracy(z: Latents, v: np.ndarray, train_fraction: float, seed: int = 0) -> np.ndarray:

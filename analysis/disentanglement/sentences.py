@@ -7,8 +7,8 @@ from typing import NamedTuple
 
 import numpy as np
 import torch
-from saekit.analysis.disentanglement.table import flat_scores, metric_table
 
+from saekit.analysis.disentanglement.table import flat_scores, metric_table
 from saekit.data.factor_sentences import FactorSentences
 from saekit.models import LanguageModel
 from saekit.sae import Dictionary

@@ -5,12 +5,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from saekit.analysis.probing.concepts import ConceptSet
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from saekit.analysis.probing.concepts import ConceptSet
 from saekit.models import LanguageModel
 
 

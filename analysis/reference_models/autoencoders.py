@@ -10,9 +10,9 @@ from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
-from saekit.analysis.activity import kl_to_prior
 from torch import Tensor, nn
 
+from saekit.analysis.activity import kl_to_prior
 from saekit.sae.quantized import LatentQuantizer
 
 

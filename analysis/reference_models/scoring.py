@@ -6,11 +6,11 @@ from functools import partial
 
 import numpy as np
 import torch
+
 from saekit.analysis import disentanglement as metrics
 from saekit.analysis.activity import vae_activity
 from saekit.analysis.disentanglement.table import flat_scores, metric_table
 from saekit.analysis.reference_models.autoencoders import QLAE, BetaVAE, ReferenceAutoencoder
-
 from saekit.data.dsprites import DSprites
 
 CHUNK = 2048

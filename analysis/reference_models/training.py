@@ -5,14 +5,14 @@ from typing import Literal, NamedTuple
 
 import numpy as np
 import torch
+from tqdm.auto import tqdm
+
 from saekit.analysis.reference_models.autoencoders import (
     AE,
     QLAE,
     BetaVAE,
     ReferenceAutoencoder,
 )
-from tqdm.auto import tqdm
-
 from saekit.data.dsprites import DSprites
 
 QLAE_WEIGHT_DECAY = 0.1

@@ -230,7 +230,7 @@ def train(
     """Train one dictionary per config on one pass over `source` (they share batch size and
     seed, so they see the same batches); resume from checkpoints found in `outs`.
 
-    Under torchrun (`distributed` from `init_from_env()`), every dictionary is trained data
+    Under torchrun (`distributed` from `process_group_from_env()`), every dictionary is trained data
     parallel across the ranks; with `distribute_dictionaries`, each rank instead trains its own
     share of the dictionaries (e.g. one hook point each) on the full batches."""
     configs = [configs] if isinstance(configs, TrainConfig) else list(configs)

@@ -3,9 +3,9 @@
 import json
 
 import pytest
+
 from saekit.analysis.probing import CONCEPT_SETS, probe_layers
 from saekit.analysis.probing.concepts import capital_facts
-
 from saekit.cli import main
 
 pytestmark = pytest.mark.integration

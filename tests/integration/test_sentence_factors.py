@@ -3,8 +3,8 @@ scored on the same disentanglement metrics."""
 
 import numpy as np
 import pytest
-from saekit.analysis.disentanglement.sentences import pooled_activations, score_latents
 
+from saekit.analysis.disentanglement.sentences import pooled_activations, score_latents
 from saekit.data.factor_sentences import factor_sentences
 
 from .conftest import HOOK

@@ -1,7 +1,7 @@
 import pytest
 import torch
-from saekit.analysis.activity import dictionary_activity, vae_activity
 
+from saekit.analysis.activity import dictionary_activity, vae_activity
 from saekit.sae import DictionaryConfig, build
 
 

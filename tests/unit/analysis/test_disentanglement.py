@@ -5,8 +5,9 @@ import warnings
 
 import numpy as np
 import pytest
-from saekit.analysis.disentanglement import dci, infomec, mig, modularity_explicitness, sap
 from sklearn.metrics import mutual_info_score
+
+from saekit.analysis.disentanglement import dci, infomec, mig, modularity_explicitness, sap
 
 warnings.filterwarnings("ignore", category=FutureWarning)
 RNG = np.random.default_rng(0)

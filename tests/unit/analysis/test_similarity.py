@@ -1,12 +1,12 @@
 import pytest
 import torch
+
 from saekit.analysis.similarity import (
     linear_cka,
     match_features,
     relative_representation,
     relative_similarity,
 )
-
 from saekit.data.toy import toy_superposition
 from saekit.sae import DictionaryConfig, build
 from saekit.train import ArraySource, TrainConfig, train

@@ -7,12 +7,13 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from scipy import sparse
+from sklearn.metrics import mutual_info_score
+
 from saekit.analysis.disentanglement import infomec, mig, modularity_explicitness, sap
 from saekit.analysis.disentanglement.binned import binned_mi
 from saekit.analysis.disentanglement.inputs import as_arrays
 from saekit.analysis.disentanglement.sap import correlation_ratio
-from scipy import sparse
-from sklearn.metrics import mutual_info_score
 
 warnings.filterwarnings("ignore", category=FutureWarning)
 RNG = np.random.default_rng(3)

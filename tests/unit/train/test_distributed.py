@@ -2,6 +2,7 @@
 process with the same global batch."""
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -20,6 +21,33 @@ def torchrun() -> list[str]:
     return [exe] if exe else [sys.executable, "-m", "torch.distributed.run"]
 
 
+PROGRESS_BAR = re.compile(r"\d+%\|")
+ERROR_MARKERS = ("Traceback", "Error", "error:", "terminate called", "Signal", "FAILED")
+
+
+def first_error(stderr: str, context: int = 12) -> str:
+    """The first error line of a run's stderr and what follows it (progress bars dropped), so
+    a failure names its cause rather than the tail of a progress bar."""
+    lines = stderr.replace("\r", "\n").splitlines()
+    lines = [line for line in lines if not PROGRESS_BAR.search(line)]
+    for i, line in enumerate(lines):
+        if any(marker in line for marker in ERROR_MARKERS):
+            return "\n".join(lines[i : i + context])
+    return "\n".join(lines[-context:])
+
+
+def run_checked(command: list[str], env: dict) -> subprocess.CompletedProcess:
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, f"exit {done.returncode}: {first_error(done.stderr)}"
+    return done
+
+
+def test_first_error_skips_progress_bars():
+    stderr = "train: 10%|#| 4/40 [00:01, 3.1step/s]\rtrain: 100%|#| 40/40 [00:02, 3.2step/s]\n"
+    stderr += "terminate called without an active exception\nW0 rank 1 exited\n"
+    assert first_error(stderr).startswith("terminate called without an active exception")
+
+
 @pytest.mark.parametrize("architecture", ["topk", "batchtopk"])
 def test_two_gloo_ranks_match_one_process(tmp_path, architecture):
     x = toy_superposition(n_features=96, d=24, n_samples=8192, seed=1).x
@@ -34,12 +62,9 @@ def test_two_gloo_ranks_match_one_process(tmp_path, architecture):
         device="cpu",
     )
     env = os.environ | {"OMP_NUM_THREADS": "1"}
-    one = train_args(tmp_path / "x.npy", tmp_path / "one", **flags)
-    subprocess.run([sys.executable, *one], env=env, check=True, capture_output=True, timeout=300)
+    run_checked([sys.executable, *train_args(tmp_path / "x.npy", tmp_path / "one", **flags)], env)
     two = train_args(tmp_path / "x.npy", tmp_path / "two", **flags)
-    ranks = [*torchrun(), "--standalone", "--nproc_per_node", "2", *two]
-    done = subprocess.run(ranks, env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
+    run_checked([*torchrun(), "--standalone", "--nproc_per_node", "2", *two], env)
     one, two = load(tmp_path / "one"), load(tmp_path / "two")
     for name, value in one.state_dict().items():
         torch.testing.assert_close(two.state_dict()[name], value, rtol=1e-3, atol=1e-4, msg=name)
@@ -49,15 +74,16 @@ def test_two_gloo_ranks_match_one_process(tmp_path, architecture):
 
 SHARE_SCRIPT = """
 import sys, torch
-from saekit.distributed import init_from_env
+from saekit.distributed import process_group_from_env
 from saekit.train import ArraySource, TrainConfig, train
 torch.manual_seed(0)
 x = torch.randn(2048, 16)
 source = ArraySource({"a": x, "b": x * 2})
 configs = [TrainConfig(width=32, k=4, tokens=4096, batch_size=256, hook=h) for h in ("a", "b")]
 outs = [sys.argv[1] + "/a", sys.argv[1] + "/b"]
-done = train(source, configs, outs, progress=False, distributed=init_from_env(),
-             distribute_dictionaries=True)
+with process_group_from_env() as distributed:
+    done = train(source, configs, outs, progress=False, distributed=distributed,
+                 distribute_dictionaries=True)
 print("trained", [d.cfg.hook_name for d in done])
 """
 
@@ -66,13 +92,8 @@ def test_dictionaries_can_be_shared_out_across_ranks(tmp_path):
     script = tmp_path / "share.py"
     script.write_text(SHARE_SCRIPT)
     env = os.environ | {"OMP_NUM_THREADS": "1"}
-    done = subprocess.run(
-        [*torchrun(), "--standalone", "--nproc_per_node", "2", str(script), str(tmp_path)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    done = run_checked(
+        [*torchrun(), "--standalone", "--nproc_per_node", "2", str(script), str(tmp_path)], env
     )
-    assert done.returncode == 0, done.stderr[-3000:]
     assert "trained ['a']" in done.stdout and "trained ['b']" in done.stdout
     assert load(tmp_path / "a").cfg.hook_name == "a" and load(tmp_path / "b").cfg.hook_name == "b"
