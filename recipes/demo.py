@@ -21,14 +21,14 @@ from saekit.analysis.activity import dictionary_activity
 from saekit.analysis.disentanglement.sentences import score_sentence_factors
 from saekit.data.factor_sentences import factor_sentences
 from saekit.evals.feature_stats import feature_stats, top_contexts
-from saekit.sae import Dictionary
+from saekit.sae import Dictionary, DictionaryConfig
 from saekit.train import StoreSource, TrainConfig, train
 
 
 def summarise(store: saekit.ActivationStore) -> None:
     print(f"\n{store.folder}: {len(store)} rows, {len(store.manifest.shards)} shards")
     for hook in store.hooks:
-        batch = next(store.batches(hook, batch_size=4096, seed=0)).float()
+        batch = next(store.hook_batches(hook, batch_size=4096, seed=0)).float()
         norms = batch.norm(dim=1)
         print(
             f"  {hook:28s} d={store.d(hook):5d}  |x| mean {norms.mean():8.2f}  "
@@ -38,13 +38,12 @@ def summarise(store: saekit.ActivationStore) -> None:
 
 def train_and_evaluate(model, store: saekit.ActivationStore, out: Path) -> Dictionary:
     hook = "blocks.6.hook_resid_post"
-    config = TrainConfig(
-        width=2304, k=32, tokens=300_000, batch_size=1024, hook=hook, dead_window=60_000
-    )
+    shape = DictionaryConfig(d_sae=2304, k=32, hook_name=hook)
+    config = TrainConfig(shape, tokens=300_000, batch_size=1024, dead_window=60_000)
     (sae,) = train(StoreSource(store, [hook]), config, out, model_name="smollm2-135m")
     report = saekit.evaluate(sae, store, model, lm_windows=16)
     rec, lm = report.reconstruction, report.lm
-    print(f"\nTopK SAE ({config.width} latents, k={config.k}) at {hook}, saved in {out}")
+    print(f"\nTopK SAE ({shape.d_sae} latents, k={shape.k}) at {hook}, saved in {out}")
     print(f"  FVU {rec.fvu:.3f}  L0 {rec.l0:.1f}  dead {rec.dead_fraction:.1%}")
     print(
         f"  next-token CE clean {lm.ce_clean:.3f}, spliced {lm.ce_spliced:.3f}, "
@@ -54,13 +53,13 @@ def train_and_evaluate(model, store: saekit.ActivationStore, out: Path) -> Dicti
     stats.save(out)
     for latent in stats.density.argsort(descending=True)[100:103].tolist():
         contexts = top_contexts(store, stats, latent, window=6)[:3]
-        shown = " | ".join(repr(model.tokenizer.decode(tokens)) for _, tokens in contexts)
+        shown = " | ".join(repr(model.tokenizer.decode(c.token_ids)) for c in contexts)
         print(f"  latent {latent} (density {stats.density[latent]:.3f}): {shown}")
     return sae
 
 
 def analyse(model, sae: Dictionary, store: saekit.ActivationStore, hook: str) -> None:
-    rows = next(store.batches(hook, batch_size=8192, seed=1))
+    rows = next(store.hook_batches(hook, batch_size=8192, seed=1))
     activity = dictionary_activity(sae, rows)
     explained = ", ".join(f"{k} {v:.2f}" for k, v in activity.variance_explained.items())
     print(

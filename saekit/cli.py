@@ -9,7 +9,9 @@ from collections.abc import Sequence
 from saekit import cli_commands as run
 from saekit.cli_args import add_dataclass_arguments
 from saekit.collect import CollectConfig
+from saekit.sae.registry import ARCHITECTURES
 from saekit.train.config import TrainConfig
+from saekit.train.live import LiveConfig
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,9 +25,21 @@ def build_parser() -> argparse.ArgumentParser:
     collect.add_argument("--device", default=None, help="cpu, cuda, cuda:1 … (default: auto)")
     collect.set_defaults(run=run.collect)
 
-    train = sub.add_parser("train", help="train a dictionary on stored activations")
-    train.add_argument("--acts", required=True, help="store folder, or an [N, d] .npy/.safetensors")
-    add_dataclass_arguments(train, TrainConfig, aliases={"architecture": "--arch"})
+    train = sub.add_parser(
+        "train", help="train a dictionary on stored activations, or live from a model"
+    )
+    train.add_argument(
+        "--acts",
+        default=None,
+        help="store folder, or an [N, d] .npy/.safetensors; omit to train live from --model",
+    )
+    add_dataclass_arguments(
+        train,
+        TrainConfig,
+        aliases={"architecture": "--arch", "d_sae": "--width"},
+        choices={"architecture": ARCHITECTURES},
+    )
+    add_dataclass_arguments(train, LiveConfig)
     train.add_argument(
         "--out", required=True, help="dictionary folder (resumed if it holds a checkpoint)"
     )

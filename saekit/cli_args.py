@@ -1,4 +1,8 @@
-"""Config dataclasses -> argparse flags, with each field's docstring as its --help text."""
+"""Config dataclasses -> argparse flags, with each field's docstring as its --help text.
+
+A field whose type is itself a dataclass (the dictionary config inside the training config)
+contributes its own fields as flags; fields marked `metadata={"cli": False}` are set from the
+data, not from a flag."""
 
 import argparse
 import ast
@@ -6,6 +10,7 @@ import dataclasses
 import inspect
 import types
 import typing
+from collections.abc import Mapping, Sequence
 
 
 def field_docs(cls: type) -> dict[str, str]:
@@ -30,33 +35,58 @@ def _strip_optional(kind):
     return args[0] if is_union and len(args) == 1 else kind
 
 
+def _flag_fields(cls: type) -> list[dataclasses.Field]:
+    return [f for f in dataclasses.fields(cls) if f.metadata.get("cli", True)]
+
+
 def add_dataclass_arguments(
-    parser: argparse.ArgumentParser, cls: type, skip=(), aliases: dict[str, str] | None = None
+    parser: argparse.ArgumentParser,
+    cls: type,
+    skip: Sequence[str] = (),
+    aliases: Mapping[str, str] | None = None,
+    choices: Mapping[str, Sequence[str]] | None = None,
 ) -> None:
+    """One flag per field (nested dataclasses flattened); `aliases` adds a second spelling,
+    `choices` restricts a field to values from a registry."""
     docs = field_docs(cls)
     hints = typing.get_type_hints(cls)
-    for field in dataclasses.fields(cls):
+    for field in _flag_fields(cls):
         if field.name in skip:
+            continue
+        kind = _strip_optional(hints[field.name])
+        if dataclasses.is_dataclass(kind):
+            add_dataclass_arguments(parser, kind, skip, aliases, choices)
             continue
         flag = "--" + field.name.replace("_", "-")
         default = field.default_factory() if callable(field.default_factory) else field.default
-        kind = _strip_optional(hints[field.name])
         options: dict = {
             "default": default,
             "help": f"{docs.get(field.name, '')} (default: {default})",
         }
-        if typing.get_origin(kind) is typing.Literal:
+        if choices and field.name in choices:
+            options["choices"] = list(choices[field.name])
+        elif typing.get_origin(kind) is typing.Literal:
             options["choices"] = typing.get_args(kind)
-        elif kind is bool:
+        if kind is bool:
             options["action"] = argparse.BooleanOptionalAction
         elif typing.get_origin(kind) is list:
             options["nargs"] = "+"
-        else:
+            options["type"] = typing.get_args(kind)[0] if typing.get_args(kind) else str
+        elif typing.get_origin(kind) is not typing.Literal:
             options["type"] = kind
         extra = [aliases[field.name]] if aliases and field.name in aliases else []
         parser.add_argument(flag, *extra, dest=field.name, **options)
 
 
 def dataclass_from_args(cls: type, args: argparse.Namespace):
-    names = {f.name for f in dataclasses.fields(cls)}
-    return cls(**{k: v for k, v in vars(args).items() if k in names})
+    """The dataclass (nested ones included) from parsed flags; absent flags keep defaults."""
+    hints = typing.get_type_hints(cls)
+    values = vars(args)
+    kwargs = {}
+    for field in _flag_fields(cls):
+        kind = _strip_optional(hints[field.name])
+        if dataclasses.is_dataclass(kind):
+            kwargs[field.name] = dataclass_from_args(kind, args)
+        elif field.name in values:
+            kwargs[field.name] = values[field.name]
+    return cls(**kwargs)

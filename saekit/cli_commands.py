@@ -5,6 +5,7 @@ import argparse
 import json
 import os
 
+from saekit.artifacts import EVAL_REPORT, write_text_atomic
 from saekit.cli_args import dataclass_from_args
 from saekit.collect import CollectConfig
 
@@ -19,19 +20,33 @@ def collect(args: argparse.Namespace) -> int:
     return 0
 
 
+def _training_source(args: argparse.Namespace, config, device: str):
+    """The store or array named by --acts, or else live activations from --model."""
+    from saekit.train.sources import source_from_path
+
+    hooks = [h for h in (config.dictionary.hook_name, config.dictionary.hook_name_out) if h]
+    if args.acts is not None:
+        return source_from_path(args.acts, hooks), None
+    from saekit.models import load_model
+    from saekit.train.live import LiveConfig, LiveSource
+
+    live = dataclass_from_args(LiveConfig, args)
+    return LiveSource(load_model(live.model, device), live), live.model
+
+
 def train(args: argparse.Namespace) -> int:
     import torch
 
     from saekit.distributed import process_group_from_env
     from saekit.train import TrainConfig, train
-    from saekit.train.sources import source_from_path
 
     config = dataclass_from_args(TrainConfig, args)
-    source = source_from_path(args.acts, [h for h in (config.hook, config.hook_out) if h])
     local = f"cuda:{os.environ.get('LOCAL_RANK', 0)}" if torch.cuda.is_available() else "cpu"
+    device = args.device or local
     with process_group_from_env() as distributed:
+        source, model_name = _training_source(args, config, device)
         (dictionary,) = train(
-            source, config, args.out, device=args.device or local, distributed=distributed
+            source, config, args.out, model_name, device=device, distributed=distributed
         )
     print(
         f"{args.out}: {dictionary.cfg.architecture} d_in={dictionary.cfg.d_in} "
@@ -53,8 +68,7 @@ def eval(args: argparse.Namespace) -> int:
     store = ActivationStore.open(args.acts, verify="size")
     model = load_model(args.model, args.device) if args.model else None
     report = evaluate(dictionary, store, model, max_rows=args.max_rows, lm_windows=args.lm_windows)
-    out = Path(args.dictionary) / "eval.json"
-    out.write_text(report.to_json())
+    write_text_atomic(Path(args.dictionary) / EVAL_REPORT, report.to_json())
     print(report.to_json())
     if args.feature_stats:
         print(f"feature statistics: {feature_stats(dictionary, store).save(args.dictionary)}")

@@ -30,13 +30,12 @@ def discrete_codes(
       latent's value index for a QLAE.
     """
     if kind == "native":
-        if not hasattr(dictionary, "code_indices"):
+        if dictionary.native_codes is None:
             raise ValueError(
-                f"a {dictionary.cfg.architecture} dictionary has no native codes: "
+                f"a {dictionary.architecture} dictionary has no native codes: "
                 "use kind='argmax' or 'active'"
             )
-        native = "codebook" if dictionary.cfg.architecture == "codebook" else "quantized"
-        return DiscreteCodes(dictionary.code_indices(x), native)
+        return DiscreteCodes(dictionary.code_indices(x), dictionary.native_codes)
     latents = dictionary.encode(x)
     if kind == "argmax":
         values, indices = latents.max(dim=-1)

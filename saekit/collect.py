@@ -24,7 +24,7 @@ from saekit.models import DEFAULT_MODEL, HookedModel, LanguageModel, load_model
 from saekit.provenance import provenance
 from saekit.store import ActivationStore, Manifest, StoreError, StoreWriter
 from saekit.store.manifest import HookInfo
-from saekit.store.reader import acts_key
+from saekit.store.rows import acts_key, batch_rows
 
 log = logging.getLogger(__name__)
 StoreDtype = Literal["float32", "float16", "bfloat16"]
@@ -93,29 +93,6 @@ def _resume_key(model: HookedModel, points: list[HookPoint], data: HarvestInputs
     if isinstance(model, LanguageModel):
         key["tokenizer_fingerprint"] = model.tokenizer_fingerprint()
     return key
-
-
-def batch_rows(
-    acts: dict[str, Tensor], data: HarvestInputs, first: int, dtype: torch.dtype
-) -> dict[str, Tensor]:
-    """One batch's activations flattened to rows (kept positions only), plus row metadata."""
-    some = next(iter(acts.values()))
-    b, t = some.shape[:2]
-    keep = data.keep[first : first + b].reshape(-1) if data.keep is not None else None
-    rows = {}
-    for name, value in acts.items():
-        flat = value.reshape(b * t, -1)
-        rows[acts_key(name)] = (flat[keep] if keep is not None else flat).to("cpu", dtype)
-    windows = torch.arange(first, first + b).repeat_interleave(t)
-    positions = torch.arange(t).repeat(b)
-    if data.tokens is not None:
-        tokens = data.tokens[first : first + b].reshape(-1)
-    else:
-        tokens = torch.full((b * t,), -1)  # images have no token ids
-    meta = {"windows": windows, "positions": positions, "tokens": tokens}
-    for key, value in meta.items():
-        rows[key] = (value[keep] if keep is not None else value).to(torch.int64)
-    return rows
 
 
 def _check_aligned(probe: dict[str, Tensor]) -> None:
@@ -213,7 +190,7 @@ def _write_shards(model, points, inputs: HarvestInputs, config, writer: StoreWri
             first = batch * config.batch_size
             batch_inputs = inputs.inputs[first : first + config.batch_size]
             acts = model.capture(batch_inputs, points, config.stop_early)
-            parts.append(batch_rows(acts, inputs, first, dtype))
+            parts.append(batch_rows(acts, first, dtype, inputs.tokens, inputs.keep))
             bar.update(batch_inputs.shape[0] * per_item)
         tensors = {k: torch.cat([p[k] for p in parts]) for k in parts[0]}
         nonfinite = {

@@ -2,14 +2,13 @@
 
 from common import Timer, load_job, ordered_rows, report
 
+from saekit.sae import DictionaryConfig
 from saekit.train import ArraySource, TrainConfig, train
 
 job = load_job()
 rows = ordered_rows(job)
 config = TrainConfig(
-    architecture="topk",
-    width=job["width"],
-    k=job["k"],
+    DictionaryConfig(architecture="topk", d_sae=job["width"], k=job["k"]),
     tokens=rows.shape[0],
     batch_size=job["batch_size"],
     lr=job["lr"],

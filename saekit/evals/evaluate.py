@@ -37,7 +37,7 @@ def store_windows(store: ActivationStore, model: LanguageModel, n_windows: int):
 
 def mean_activation(store: ActivationStore, hook: str, max_rows: int = 50_000) -> torch.Tensor:
     total, rows = None, 0
-    for batch in store.batches(hook, 4096, shuffle=False):
+    for batch in store.hook_batches(hook, 4096, shuffle=False):
         batch = batch.float()
         total = batch.sum(0) if total is None else total + batch.sum(0)
         rows += batch.shape[0]

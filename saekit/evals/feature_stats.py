@@ -5,15 +5,16 @@ analyses and reports."""
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import torch
 from safetensors.torch import load_file, save_file
 from torch import Tensor
 
+from saekit.artifacts import FEATURE_STATS, write_atomic
 from saekit.sae import Dictionary
 from saekit.store import ActivationStore
 
-STATS_FILE = "feature_stats.safetensors"
 QUANTILES = (0.5, 0.9, 0.99)
 
 
@@ -31,14 +32,15 @@ class FeatureStats:
     """`[d_sae, top_k]` the store rows they occurred at (-1 where fewer rows fired)."""
 
     def save(self, folder: str | Path) -> Path:
-        path = Path(folder) / STATS_FILE
+        path = Path(folder) / FEATURE_STATS
         tensors = {k: v.contiguous() for k, v in vars(self).items()}
-        save_file(tensors, str(path), metadata={"quantiles": json.dumps(QUANTILES)})
+        metadata = {"quantiles": json.dumps(QUANTILES)}
+        write_atomic(path, lambda tmp: save_file(tensors, str(tmp), metadata=metadata))
         return path
 
     @classmethod
     def load(cls, folder: str | Path) -> "FeatureStats":
-        return cls(**load_file(str(Path(folder) / STATS_FILE)))
+        return cls(**load_file(str(Path(folder) / FEATURE_STATS)))
 
 
 @torch.no_grad()
@@ -59,7 +61,7 @@ def feature_stats(
     top_rows = torch.full((d_sae, top_k), -1, dtype=torch.long)
     sample: list[Tensor] = []
     seen = 0
-    for batch in store.batches(hook, batch_size, shuffle=False, drop_nonfinite=False):
+    for batch in store.hook_batches(hook, batch_size, shuffle=False, drop_nonfinite=False):
         latents = dictionary.encode(batch.float()).cpu()
         fires += (latents > 0).sum(0)
         if sum(s.shape[0] for s in sample) < quantile_rows:
@@ -90,9 +92,20 @@ def _nonzero_quantiles(latents: Tensor) -> Tensor:
     return torch.nanquantile(masked, q, dim=1).T.nan_to_num(0.0)
 
 
-def top_contexts(store: ActivationStore, stats: FeatureStats, latent: int, window: int = 8):
-    """For one latent: `[(value, tokens before and at the activating position)]`, using the
-    store's `tokens`/`windows`/`positions` (rows of one window are contiguous)."""
+class Context(NamedTuple):
+    """One place a latent fired, with the tokens that led up to it."""
+
+    value: float
+    """The latent's activation there."""
+    token_ids: list[int]
+    """Tokens of the same window before and at the activating position (it is the last)."""
+
+
+def top_contexts(
+    store: ActivationStore, stats: FeatureStats, latent: int, window: int = 8
+) -> list[Context]:
+    """For one latent, its top activations as `Context`s, using the store's `tokens` and
+    `windows` (rows of one window are contiguous)."""
     tokens, windows = store.tokens, store.windows
     out = []
     for value, row in zip(
@@ -102,5 +115,5 @@ def top_contexts(store: ActivationStore, stats: FeatureStats, latent: int, windo
             continue
         start = max(row - window, 0)
         same = windows[start : row + 1] == windows[row]
-        out.append((value, tokens[start : row + 1][same].tolist()))
+        out.append(Context(value, tokens[start : row + 1][same].tolist()))
     return out

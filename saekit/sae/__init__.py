@@ -2,9 +2,9 @@
 and writers for saekit / SAELens / sparsify folders."""
 
 from saekit.sae.base import Dictionary, ForwardOutput, TrainStepOutput
-from saekit.sae.config import ARCHITECTURES, DictionaryConfig
+from saekit.sae.config import DictionaryConfig
 from saekit.sae.formats import load, save, save_sparsify
-from saekit.sae.registry import REGISTRY, build
+from saekit.sae.registry import ARCHITECTURES, REGISTRY, build, dictionary_class
 
 __all__ = [
     "ARCHITECTURES",
@@ -14,6 +14,7 @@ __all__ = [
     "ForwardOutput",
     "TrainStepOutput",
     "build",
+    "dictionary_class",
     "load",
     "save",
     "save_sparsify",

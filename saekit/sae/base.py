@@ -3,7 +3,15 @@
 Parameters follow the SAELens layout: `W_enc [d_in, d_sae]`, `b_enc [d_sae]`,
 `W_dec [d_sae, d_out]`, `b_dec [d_out]`. Each architecture (one file each) says how
 pre-activations become latents at inference (`activate`) and what its training loss is
-(`training_loss`).
+(`training_loss`), and states its facts as class attributes (`uses_k`, `has_encoder`,
+`default_weight_decay`, `saved_as`, `native_codes`), so no caller has to ask `hasattr`.
+
+What every dictionary provides:
+- `W_dec [d_sae, d_out]` and `b_dec [d_out]` (a fixed zero where the architecture has no bias);
+- `W_enc [d_in, d_sae]` when `has_encoder` (a codebook ranks inputs against `W_dec` instead);
+- `pre_activations(x) -> [..., d_sae]` and `activate(pre) -> latents`, so that
+  `encode(x) == activate(pre_activations(x))`; `decode`, `forward`, `training_loss`;
+- `code_indices(x)` when `native_codes` is set (codebook, QLAE).
 """
 
 from abc import ABC, abstractmethod
@@ -12,6 +20,7 @@ from typing import ClassVar, NamedTuple
 import torch
 from torch import Tensor, nn
 
+from saekit.distributed import SINGLE_PROCESS, Distributed
 from saekit.sae.config import DictionaryConfig
 
 
@@ -46,6 +55,17 @@ class Dictionary(nn.Module, ABC):
     """A sparse dictionary. Subclasses set `architecture` and implement `activate`."""
 
     architecture: ClassVar[str]
+    """The name stored in cfg.json and used by the registry."""
+    uses_k: ClassVar[bool] = False
+    """Sparsity is set by `cfg.k` (the TopK family, codebooks)."""
+    has_encoder: ClassVar[bool] = True
+    """Has `W_enc`/`b_enc` (False: latents come from comparing the input with `W_dec`)."""
+    default_weight_decay: ClassVar[float] = 0.0
+    """AdamW weight decay when the training config leaves it unset."""
+    saved_as: ClassVar[str | None] = None
+    """The SAELens architecture it is saved as, when that differs (BatchTopK -> jumprelu)."""
+    native_codes: ClassVar[str | None] = None
+    """Kind of its own discrete symbols (`codebook`, `quantized`), None when it has none."""
     unit_norm_decoder: ClassVar[bool] = False
     """Decoder rows kept at unit norm during training (the TopK family)."""
 
@@ -56,14 +76,17 @@ class Dictionary(nn.Module, ABC):
         W_dec = torch.randn(d_sae, d_out)
         W_dec /= W_dec.norm(dim=1, keepdim=True)
         self.W_dec = nn.Parameter(W_dec)
-        if d_out == d_in:
-            W_enc = W_dec.T.clone()
-        else:
-            W_enc = torch.randn(d_in, d_sae)
-            W_enc /= W_enc.norm(dim=0, keepdim=True)
-        self.W_enc = nn.Parameter(W_enc * cfg.encoder_init_norm)
-        self.b_enc = nn.Parameter(torch.zeros(d_sae))
+        if self.has_encoder:
+            if d_out == d_in:
+                W_enc = W_dec.T.clone()
+            else:
+                W_enc = torch.randn(d_in, d_sae)
+                W_enc /= W_enc.norm(dim=0, keepdim=True)
+            self.W_enc = nn.Parameter(W_enc * cfg.encoder_init_norm)
+            self.b_enc = nn.Parameter(torch.zeros(d_sae))
         self.b_dec = nn.Parameter(torch.zeros(d_out))
+        self.distributed: Distributed = SINGLE_PROCESS
+        """Set by the trainer under torchrun, so batch statistics span all ranks' rows."""
 
     @property
     def d_sae(self) -> int:
@@ -112,9 +135,18 @@ class Dictionary(nn.Module, ABC):
     ) -> TrainStepOutput:
         """One batch's loss and statistics; `dead_mask [d_sae]` marks latents considered dead."""
 
-    def initialise_from_data(self, x: Tensor) -> None:
-        """Data-dependent initialisation from the first (scaled) training batch; most
-        architectures need none (the trainer sets b_dec)."""
+    @torch.no_grad()
+    def initialise_from_data(self, x: Tensor, centre: Tensor | None = None) -> None:
+        """Data-dependent initialisation from the first (scaled) training batch `x`; `centre`
+        is the trainer's choice of starting `b_dec` (the geometric median or the mean)."""
+        if centre is not None:
+            self.b_dec.copy_(centre)
+
+    def code_indices(self, x: Tensor) -> Tensor:
+        """The dictionary's own discrete symbols for `x` (see `native_codes`)."""
+        raise ValueError(
+            f"a {self.architecture} dictionary has no native codes: use its latents instead"
+        )
 
     def decoder_norms(self) -> Tensor:
         return self.W_dec.norm(dim=1)
@@ -140,9 +172,13 @@ class Dictionary(nn.Module, ABC):
         self.W_dec /= scale_out
         self.b_dec /= scale_out
 
-    def inference_state(self) -> tuple[str, dict[str, Tensor]]:
-        """The architecture name and tensors to save (SAELens names)."""
-        return self.architecture, {k: v.detach() for k, v in self.state_dict().items()}
+    def saelens_config(self) -> dict:
+        """The architecture-specific keys of its SAELens `cfg.json`."""
+        return {"architecture": self.saved_as or self.architecture}
+
+    def inference_state(self) -> dict[str, Tensor]:
+        """The tensors to save (SAELens names)."""
+        return {k: v.detach() for k, v in self.state_dict().items()}
 
     def fired_and_l0(self, latents: Tensor) -> tuple[Tensor, Tensor]:
         active = latents > 0

@@ -35,14 +35,14 @@ def batch_topk(
 
 class BatchTopKSAE(Dictionary):
     architecture = "batchtopk"
+    uses_k = True
+    saved_as = "jumprelu"
     unit_norm_decoder = True
 
     def __init__(self, cfg: DictionaryConfig):
         super().__init__(cfg)
         self.register_buffer("threshold", torch.full((cfg.d_sae,), -1.0))
         """Running inference threshold (-1 until the first training batch)."""
-        self.distributed = Distributed()
-        """Set by the trainer under torchrun, so the selection spans all ranks' rows."""
 
     def activate(self, pre: Tensor) -> Tensor:
         return jumprelu(pre, self.threshold)
@@ -89,7 +89,3 @@ class BatchTopKSAE(Dictionary):
         aux_latents = torch.zeros_like(pre).scatter(-1, indices, values.relu())
         error = squared_error(aux_latents @ self.W_dec, residual.detach())
         return AUXK_COEFFICIENT * min(n_dead / k_aux, 1.0) * error
-
-    def inference_state(self) -> tuple[str, dict[str, Tensor]]:
-        _, state = super().inference_state()
-        return "jumprelu", state

@@ -4,7 +4,8 @@ activation by the sum (or mean) of the k codes, out of C learned codes, most sim
 The codes are trained directly by the reconstruction (or, in a model, the next-token) loss;
 the input receives the output's gradient unchanged (straight-through). Codes start at k-means
 centroids of the first batch, and codes unused for the trainer's dead window are replaced by
-random inputs."""
+random inputs. It has no encoder (`has_encoder` is False): inputs are ranked against the codes
+themselves, and `b_dec` is a fixed zero."""
 
 import torch
 import torch.nn.functional as F
@@ -17,12 +18,16 @@ from saekit.sae.kmeans import kmeans
 
 class CodebookAutoencoder(Dictionary):
     architecture = "codebook"
+    uses_k = True
+    has_encoder = False
+    native_codes = "codebook"
 
     def __init__(self, cfg: DictionaryConfig):
-        super().__init__(cfg)
         if cfg.out_dim != cfg.d_in:
             raise ValueError("a codebook reconstructs its own input: d_out must equal d_in")
-        del self.W_enc, self.b_enc, self.b_dec  # the codes (W_dec) are the only parameters
+        super().__init__(cfg)
+        del self.b_dec  # the codes (W_dec) are the only parameters; the bias stays zero
+        self.register_buffer("b_dec", torch.zeros(cfg.d_in), persistent=False)
 
     @property
     def codes(self) -> Tensor:
@@ -50,9 +55,6 @@ class CodebookAutoencoder(Dictionary):
     def activate(self, pre: Tensor) -> Tensor:
         indices = pre.topk(self.cfg.k, dim=-1).indices
         return torch.zeros_like(pre).scatter(-1, indices, self._weight())
-
-    def decode(self, latents: Tensor) -> Tensor:
-        return latents @ self.codes
 
     def quantize(self, x: Tensor) -> Tensor:
         """The codebook output for `x`, differentiable in the codes."""
@@ -92,7 +94,8 @@ class CodebookAutoencoder(Dictionary):
         self.codes[dead] = x[picks] * self._share()
 
     @torch.no_grad()
-    def initialise_from_data(self, x: Tensor) -> None:
+    def initialise_from_data(self, x: Tensor, centre: Tensor | None = None) -> None:
+        """Codes start at k-means centroids of the batch (no bias to centre)."""
         n = min(x.shape[0], self.d_sae)
         centroids = kmeans(x, n) * self._share()
         self.codes[:n] = centroids

@@ -1,81 +1,82 @@
-"""The one config every dictionary carries; saved as `cfg.json` in the SAELens layout."""
+"""The one config every dictionary carries; saved as `cfg.json` in the SAELens layout and nested
+in the training config (the trainer fills in what the data says: `d_in`, `d_out`, hooks)."""
 
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from typing import Any, Literal
 
-ARCHITECTURES = (
-    "standard",
-    "topk",
-    "batchtopk",
-    "jumprelu",
-    "gated",
-    "matryoshka_batchtopk",
-    "codebook",
-    "qlae",
-)
+Similarity = Literal["cosine", "dot", "euclidean"]
+Aggregate = Literal["sum", "mean"]
+FROM_DATA = {"cli": False}
+"""Field metadata: set from the data or the run, not by a command-line flag."""
 
 
 @dataclass
 class DictionaryConfig:
-    """Shape and sparsity knobs of a dictionary. Fields an architecture does not use are ignored."""
+    """Architecture, shape and sparsity of a dictionary. Fields an architecture does not use
+    are ignored."""
 
-    architecture: str
-    """One of `standard` (ReLU + L1), `topk`, `batchtopk`, `jumprelu`, `gated`,
-    `matryoshka_batchtopk`."""
-    d_in: int
-    d_sae: int
-    """Number of latents (dictionary width)."""
-    d_out: int | None = None
+    architecture: str = "topk"
+    """Dictionary architecture (`saekit.sae.ARCHITECTURES`): standard (ReLU + L1), topk,
+    batchtopk, jumprelu, gated, matryoshka_batchtopk, codebook or qlae."""
+    d_in: int | None = field(default=None, metadata=FROM_DATA)
+    """Input width (None until the trainer reads it from the data)."""
+    d_sae: int = 4096
+    """Number of latents (dictionary width; codes of a codebook, latents of a QLAE)."""
+    d_out: int | None = field(default=None, metadata=FROM_DATA)
     """Target width for transcoders (input at one hook, target at another); None = d_in."""
-    k: int | None = None
-    """Active latents per example (TopK family)."""
+    k: int = 32
+    """Active latents per example (TopK family, codebook)."""
     l1_coefficient: float = 5.0
     """L1 penalty (standard, gated), weighted by decoder row norms."""
     l0_coefficient: float = 1.0
     """L0 penalty (jumprelu)."""
     jumprelu_bandwidth: float = 0.001
+    """Width of the rectangle kernel of JumpReLU's pseudo-derivative (jumprelu)."""
     jumprelu_init_threshold: float = 0.001
+    """Starting threshold of every JumpReLU latent (jumprelu)."""
     threshold_momentum: float = 0.99
-    """BatchTopK: momentum of the running inference threshold."""
+    """Momentum of the running inference threshold (batchtopk, matryoshka_batchtopk)."""
     matryoshka_widths: list[int] = field(default_factory=list)
-    """Nested prefix sizes for Matryoshka (the full width is added last)."""
-    codebook_similarity: str = "cosine"
-    """Codebook: how codes are ranked against the input: `cosine`, `dot` or `euclidean`."""
-    codebook_aggregate: str = "sum"
-    """Codebook: the output is the `sum` or the `mean` of the k selected codes."""
+    """Nested prefix sizes (matryoshka_batchtopk; the full width is added last)."""
+    codebook_similarity: Similarity = "cosine"
+    """How a codebook ranks its codes against the input (codebook)."""
+    codebook_aggregate: Aggregate = "sum"
+    """A codebook outputs the sum or the mean of its k selected codes (codebook)."""
     commitment_coefficient: float | None = None
-    """Codebook / QLAE: weight of the commitment loss, which pulls the input toward its codes
-    (None: 0 for codebook, 0.1 for QLAE)."""
+    """Weight of the commitment loss, which pulls the input toward its codes (codebook, qlae;
+    None: 0 for codebook, 0.1 for QLAE)."""
     quantizer_values: int = 10
-    """QLAE: scalar values in each latent's codebook."""
+    """Scalar values in each latent's codebook (qlae)."""
     encoder_init_norm: float = 0.25
     """Encoder columns start as the decoder rows scaled to this norm (small starting
     pre-activations train faster and recover more features: see benchmarks/train_vs_peers.py)."""
     apply_b_dec_to_input: bool = True
     """Subtract b_dec from the input before encoding (autoencoders; never for transcoders)."""
     hook_name: str | None = None
+    """Input hook (default: the data's first hook)."""
     hook_name_out: str | None = None
-    model_name: str | None = None
+    """Target hook of a transcoder (default: reconstruct the input)."""
+    model_name: str | None = field(default=None, metadata=FROM_DATA)
+    """The model the activations came from (recorded, not used)."""
 
     def __post_init__(self) -> None:
-        if self.architecture not in ARCHITECTURES:
-            known = ", ".join(ARCHITECTURES)
-            raise ValueError(f"unknown architecture {self.architecture!r}: choose one of {known}")
-        if self.d_in < 1 or self.d_sae < 1 or (self.d_out is not None and self.d_out < 1):
-            raise ValueError(f"dimensions must be positive: d_in={self.d_in}, d_sae={self.d_sae}")
-        if self.uses_k:
-            if self.k is None or not 0 < self.k <= self.d_sae:
-                raise ValueError(
-                    f"{self.architecture} needs 0 < k <= d_sae ({self.d_sae}), got {self.k}"
-                )
-        for name in (
-            "l1_coefficient",
-            "l0_coefficient",
-            "jumprelu_bandwidth",
-            "jumprelu_init_threshold",
-        ):
+        from saekit.sae.registry import dictionary_class  # the registry imports this module
+
+        uses_k = dictionary_class(self.architecture).uses_k
+        for name in ("d_in", "d_out"):
+            if getattr(self, name) is not None and getattr(self, name) < 1:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        if self.d_sae < 1:
+            raise ValueError(f"d_sae must be positive, got {self.d_sae}")
+        if uses_k and not 0 < self.k <= self.d_sae:
+            raise ValueError(
+                f"{self.architecture} needs 0 < k <= d_sae ({self.d_sae}), got {self.k}"
+            )
+        for name in ("l1_coefficient", "l0_coefficient", "jumprelu_bandwidth"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        if self.jumprelu_init_threshold < 0:
+            raise ValueError("jumprelu_init_threshold must be >= 0")
         if self.codebook_similarity not in ("cosine", "dot", "euclidean"):
             raise ValueError("codebook_similarity must be cosine, dot or euclidean")
         if self.codebook_aggregate not in ("sum", "mean"):
@@ -91,16 +92,14 @@ class DictionaryConfig:
             raise ValueError(f"matryoshka_widths must increase within 1..d_sae, got {widths}")
 
     @property
-    def uses_k(self) -> bool:
-        return self.architecture in ("topk", "batchtopk", "matryoshka_batchtopk", "codebook")
-
-    @property
-    def out_dim(self) -> int:
+    def out_dim(self) -> int | None:
         return self.d_out or self.d_in
 
     @property
     def is_transcoder(self) -> bool:
-        return self.hook_name_out is not None or self.out_dim != self.d_in
+        return self.hook_name_out is not None or (
+            self.d_out is not None and self.d_out != self.d_in
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

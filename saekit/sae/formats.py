@@ -2,7 +2,6 @@
 sparsify (`cfg.json` + `sae.safetensors`). Never pickle."""
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -10,32 +9,31 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import Tensor
 
+from saekit.artifacts import (
+    DICTIONARY_CONFIG,
+    DICTIONARY_WEIGHTS,
+    SPARSIFY_WEIGHTS,
+    write_atomic,
+    write_text_atomic,
+)
 from saekit.provenance import provenance
 from saekit.sae.base import Dictionary
 from saekit.sae.config import DictionaryConfig
-from saekit.sae.registry import REGISTRY, build
-
-CFG = "cfg.json"
-SAELENS_WEIGHTS = "sae_weights.safetensors"
-SPARSIFY_WEIGHTS = "sae.safetensors"
+from saekit.sae.registry import build, dictionary_class
 
 
 def _write(path: Path, cfg: dict[str, Any], weights_name: str, tensors: dict[str, Tensor]) -> None:
-    path.mkdir(parents=True, exist_ok=True)
-    tmp = path / f".{weights_name}.tmp"
-    save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, str(tmp))
-    os.replace(tmp, path / weights_name)
-    (path / f".{CFG}.tmp").write_text(json.dumps(cfg, indent=1, sort_keys=True))
-    os.replace(path / f".{CFG}.tmp", path / CFG)
+    """Weights first, then the config: a folder whose cfg.json is readable is complete."""
+    tensors = {k: v.detach().contiguous().cpu() for k, v in tensors.items()}
+    write_atomic(path / weights_name, lambda tmp: save_file(tensors, str(tmp)))
+    write_text_atomic(path / DICTIONARY_CONFIG, json.dumps(cfg, indent=1, sort_keys=True))
 
 
 def save(dictionary: Dictionary, path: str | Path, metadata: dict[str, Any] | None = None) -> Path:
     """Save in the SAELens layout; saekit's full config and provenance ride along under
     `saekit` (SAELens ignores unknown keys)."""
     cfg = dictionary.cfg
-    architecture, tensors = dictionary.inference_state()
-    out = {
-        "architecture": architecture,
+    out = dictionary.saelens_config() | {
         "d_in": cfg.d_in,
         "d_sae": cfg.d_sae,
         "dtype": "float32",
@@ -50,11 +48,10 @@ def save(dictionary: Dictionary, path: str | Path, metadata: dict[str, Any] | No
         },
         "saekit": {"config": cfg.to_dict(), "provenance": provenance()} | (metadata or {}),
     }
-    if architecture == "topk":
-        out["k"] = cfg.k
     if cfg.out_dim != cfg.d_in:
         out["d_out"] = cfg.out_dim
-    _write(Path(path), out, SAELENS_WEIGHTS, {k: v.float() for k, v in tensors.items()})
+    tensors = {k: v.float() for k, v in dictionary.inference_state().items()}
+    _write(Path(path), out, DICTIONARY_WEIGHTS, tensors)
     return Path(path)
 
 
@@ -67,10 +64,7 @@ def _saelens_config(raw: dict[str, Any]) -> DictionaryConfig:
     k = raw.get("k")
     if raw.get("activation_fn_str") == "topk":  # older flat SAELens configs
         architecture, k = "topk", raw.get("activation_fn_kwargs", {}).get("k")
-    if architecture not in REGISTRY:
-        raise ValueError(
-            f"unknown architecture {architecture!r} in {CFG}: saekit reads {', '.join(REGISTRY)}"
-        )
+    dictionary_class(architecture)  # a clear error for an architecture saekit does not read
     if raw.get("normalize_activations", "none") not in ("none", None):
         raise ValueError(
             f"normalize_activations={raw['normalize_activations']!r} needs a run-time scaling "
@@ -113,16 +107,16 @@ def _sparsify(raw: dict[str, Any], tensors: dict[str, Tensor]) -> tuple[Dictiona
 def load(path: str | Path, device: str | torch.device = "cpu") -> Dictionary:
     """Load a saekit, SAELens (v6 or older flat config) or sparsify dictionary folder."""
     path = Path(path)
-    if not (path / CFG).is_file():
-        raise FileNotFoundError(f"{path} holds no {CFG}: not a dictionary folder")
-    raw = json.loads((path / CFG).read_text())
-    if (path / SAELENS_WEIGHTS).is_file():
-        tensors = load_file(str(path / SAELENS_WEIGHTS))
+    if not (path / DICTIONARY_CONFIG).is_file():
+        raise FileNotFoundError(f"{path} holds no {DICTIONARY_CONFIG}: not a dictionary folder")
+    raw = json.loads((path / DICTIONARY_CONFIG).read_text())
+    if (path / DICTIONARY_WEIGHTS).is_file():
+        tensors = load_file(str(path / DICTIONARY_WEIGHTS))
         cfg, state = _saelens_config(raw), tensors
     elif (path / SPARSIFY_WEIGHTS).is_file():
         cfg, state = _sparsify(raw, load_file(str(path / SPARSIFY_WEIGHTS)))
     else:
-        raise FileNotFoundError(f"{path} has neither {SAELENS_WEIGHTS} nor {SPARSIFY_WEIGHTS}")
+        raise FileNotFoundError(f"{path} has neither {DICTIONARY_WEIGHTS} nor {SPARSIFY_WEIGHTS}")
     dictionary = build(cfg)
     expected = set(dictionary.state_dict())
     if set(state) != expected:

@@ -1,5 +1,9 @@
 """Gated SAE (Rajamanoharan et al. 2024): a gate path decides which latents fire, a magnitude
-path (the same encoder directions, rescaled by `exp(r_mag)`) decides how strongly."""
+path (the same encoder directions, rescaled by `exp(r_mag)`) decides how strongly.
+
+Both paths share `x @ W_enc`, so the magnitudes follow from the gate's pre-activations alone:
+`mag = exp(r_mag) * (gate_pre - b_gate) + b_mag`, and `activate(pre_activations(x))` is the
+full encoder like every other dictionary's."""
 
 import torch
 from torch import Tensor, nn
@@ -22,15 +26,10 @@ class GatedSAE(Dictionary):
         """The gate path's pre-activations."""
         return self.encoder_input(x) @ self.W_enc + self.b_gate
 
-    def _magnitudes(self, x: Tensor) -> Tensor:
-        return (self.encoder_input(x) @ (self.W_enc * self.r_mag.exp()) + self.b_mag).relu()
-
     def activate(self, pre: Tensor) -> Tensor:
-        raise TypeError("a gated SAE's latents need its input too: call encode(x)")
-
-    def encode_with_pre(self, x: Tensor) -> tuple[Tensor, Tensor]:
-        gate_pre = self.pre_activations(x)
-        return (gate_pre > 0) * self._magnitudes(x), gate_pre
+        """Gate pre-activations -> latents: open gates times the ReLU'd magnitudes."""
+        magnitudes = (self.r_mag.exp() * (pre - self.b_gate) + self.b_mag).relu()
+        return (pre > 0) * magnitudes
 
     def training_loss(self, x: Tensor, target: Tensor, dead_mask: Tensor | None = None):
         latents, gate_pre = self.encode_with_pre(x)

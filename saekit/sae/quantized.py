@@ -2,7 +2,7 @@
 latent dimension has its own small learnable scalar codebook; latents snap to the nearest value
 (straight-through), with a quantization loss that moves the values and a commitment loss that
 moves the encoder. The QLAE is an autoencoder with this bottleneck, trained with strong weight
-decay (the trainer's `weight_decay`, 0.1 by default for `qlae`)."""
+decay (`default_weight_decay`, used when the training config leaves `weight_decay` unset)."""
 
 from typing import NamedTuple
 
@@ -53,6 +53,8 @@ class QLAE(Dictionary):
     """Linear encoder -> LatentQuantizer -> linear decoder. `d_sae` is the number of latents."""
 
     architecture = "qlae"
+    default_weight_decay = 0.1
+    native_codes = "quantized"
 
     def __init__(self, cfg: DictionaryConfig):
         super().__init__(cfg)

@@ -1,4 +1,5 @@
-"""`architecture` string (as stored in cfg.json) -> dictionary class."""
+"""`architecture` string (as stored in cfg.json) -> dictionary class: the one list of
+architectures every other list (config checks, command-line choices, tests) is derived from."""
 
 from saekit.sae.base import Dictionary
 from saekit.sae.batchtopk import BatchTopKSAE
@@ -24,8 +25,20 @@ REGISTRY: dict[str, type[Dictionary]] = {
         QLAE,
     )
 }
+ARCHITECTURES = tuple(REGISTRY)
+
+
+def dictionary_class(architecture: str) -> type[Dictionary]:
+    """The class of an architecture name, or an error that lists the valid names."""
+    if architecture not in REGISTRY:
+        raise ValueError(
+            f"unknown architecture {architecture!r}: choose one of {', '.join(ARCHITECTURES)}"
+        )
+    return REGISTRY[architecture]
 
 
 def build(cfg: DictionaryConfig) -> Dictionary:
-    """A freshly initialised dictionary of `cfg.architecture`."""
-    return REGISTRY[cfg.architecture](cfg)
+    """A freshly initialised dictionary of `cfg.architecture` (its `d_in` must be set)."""
+    if cfg.d_in is None:
+        raise ValueError("the dictionary config has no d_in: set it to the input width")
+    return dictionary_class(cfg.architecture)(cfg)

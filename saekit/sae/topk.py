@@ -17,12 +17,16 @@ def topk_dense(pre: Tensor, k: int) -> Tensor:
 
 class TopKSAE(Dictionary):
     architecture = "topk"
+    uses_k = True
     unit_norm_decoder = True
     sparse_backward: bool = True
     """Train with the sparse kernels (False: the dense reference path, for tests)."""
 
     def activate(self, pre: Tensor) -> Tensor:
         return topk_dense(pre, self.cfg.k)
+
+    def saelens_config(self) -> dict:
+        return super().saelens_config() | {"k": self.cfg.k}
 
     def _decode_sparse(self, values: Tensor, indices: Tensor) -> Tensor:
         decode = sparse_decode if self.sparse_backward else dense_decode

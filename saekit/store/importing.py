@@ -9,7 +9,8 @@ from torch import Tensor
 
 from saekit.provenance import file_sha256, provenance
 from saekit.store.manifest import HookInfo, Manifest, StoreError
-from saekit.store.reader import ActivationStore, acts_key
+from saekit.store.reader import ActivationStore
+from saekit.store.rows import acts_key
 from saekit.store.writer import StoreWriter
 
 

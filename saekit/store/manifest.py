@@ -5,15 +5,14 @@ any moment it lists exactly the shards that are complete on disk.
 """
 
 import json
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from saekit.artifacts import STORE_MANIFEST, write_text_atomic
+
 FORMAT = "saekit.activation_store"
 FORMAT_VERSION = 1
-MANIFEST = "manifest.json"
-SHARD_DIR = "shards"
 
 
 class StoreError(ValueError):
@@ -77,11 +76,11 @@ class Manifest:
 
     @classmethod
     def read(cls, folder: Path) -> "Manifest":
-        path = Path(folder) / MANIFEST
+        path = Path(folder) / STORE_MANIFEST
         try:
             data = json.loads(path.read_text())
         except FileNotFoundError:
-            raise StoreError(f"{folder} is not an activation store: no {MANIFEST}") from None
+            raise StoreError(f"{folder} is not an activation store: no {STORE_MANIFEST}") from None
         except json.JSONDecodeError as err:
             raise StoreError(f"{path} is not valid JSON ({err}): the store is damaged") from None
         if data.get("format") != FORMAT:
@@ -93,20 +92,7 @@ class Manifest:
         return cls(**data)
 
     def write(self, folder: Path) -> None:
-        write_atomic(Path(folder) / MANIFEST, self.to_json().encode())
-
-
-def write_atomic(path: Path, payload: bytes) -> None:
-    """Write to a temporary name, fsync, then rename: readers see the old or the new file."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(payload)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+        write_text_atomic(Path(folder) / STORE_MANIFEST, self.to_json())
 
 
 def describe_differences(stored: dict[str, Any], requested: dict[str, Any]) -> list[str]:

@@ -11,15 +11,12 @@ from torch import Tensor
 
 from saekit.provenance import file_sha256
 from saekit.store.manifest import Manifest, StoreError
+from saekit.store.rows import acts_key
 from saekit.store.shard_io import read_shard
 
 log = logging.getLogger(__name__)
 
 Verify = Literal["sha256", "size", "none"]
-
-
-def acts_key(hook: str) -> str:
-    return f"acts.{hook}"
 
 
 class ActivationStore:
@@ -98,24 +95,30 @@ class ActivationStore:
             raise KeyError(f"store has no hook {unknown}; it holds {self.hooks}")
         return list(hooks)
 
+    def hook_batches(self, hook: str, batch_size: int = 4096, **options) -> Iterator[Tensor]:
+        """Batches of one hook's rows, `[batch, d]`; options as for `batches`."""
+        for batch in self.batches([hook], batch_size, **options):
+            yield batch[hook]
+
     def batches(
         self,
-        hooks: str | Sequence[str] | None = None,
+        hooks: Sequence[str] | None = None,
         batch_size: int = 4096,
         shuffle: bool = True,
         seed: int = 0,
         shards_in_memory: int = 8,
         drop_nonfinite: bool = True,
         drop_last: bool = False,
-    ) -> Iterator[Tensor | dict[str, Tensor]]:
-        """Batches of rows: a tensor for one hook name, a dict for a list (default: all hooks).
+    ) -> Iterator[dict[str, Tensor]]:
+        """Batches of aligned rows, `{hook: [batch, d]}` (default: all hooks).
 
         Shuffling is seeded and spans shards: shards are visited in a random order,
         `shards_in_memory` at a time, and rows are shuffled within that window (plus the rows
         left over from the previous one), so memory stays bounded by the window.
         """
-        single = isinstance(hooks, str)
-        names = self._check_hooks([hooks] if single else list(hooks or self.hooks))
+        if isinstance(hooks, str):
+            raise TypeError(f"batches takes a list of hooks: [{hooks!r}], or use hook_batches")
+        names = self._check_hooks(list(hooks or self.hooks))
         rng = torch.Generator().manual_seed(seed)
         n_shards = len(self.manifest.shards)
         order = torch.randperm(n_shards, generator=rng) if shuffle else torch.arange(n_shards)
@@ -130,11 +133,10 @@ class ActivationStore:
                 pool = {k: v[perm] for k, v in pool.items()}
             full = n - n % batch_size
             for b in range(0, full, batch_size):
-                batch = {k: v[b : b + batch_size] for k, v in pool.items()}
-                yield batch[names[0]] if single else batch
+                yield {k: v[b : b + batch_size] for k, v in pool.items()}
             carry = {k: v[full:] for k, v in pool.items()}
         if carry and next(iter(carry.values())).shape[0] and not drop_last:
-            yield carry[names[0]] if single else carry
+            yield carry
 
     def _load_pool(
         self, shard_ids: Tensor, names: list[str], carry: dict[str, Tensor]

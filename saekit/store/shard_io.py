@@ -2,13 +2,13 @@
 
 import json
 import mmap
-import os
 from pathlib import Path
 
 import torch
 from safetensors.torch import save_file
 from torch import Tensor
 
+from saekit.artifacts import write_atomic
 from saekit.provenance import file_sha256
 
 SAFETENSORS_DTYPES = {
@@ -27,17 +27,14 @@ SAFETENSORS_DTYPES = {
 def write_shard(path: Path, tensors: dict[str, Tensor]) -> tuple[int, str]:
     """Write `tensors` to `path` atomically; return (bytes, sha256). On any error (a full disk,
     say) nothing is left at `path` and the temporary file is removed."""
-    tmp = path.with_name(path.name + ".tmp")
-    try:
+    measured = {}
+
+    def write(tmp: Path) -> None:
         save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp))
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        digest = file_sha256(tmp)
-        size = tmp.stat().st_size
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return size, digest
+        measured["size"], measured["sha256"] = tmp.stat().st_size, file_sha256(tmp)
+
+    write_atomic(path, write)
+    return measured["size"], measured["sha256"]
 
 
 def read_shard(path: Path) -> dict[str, Tensor]:

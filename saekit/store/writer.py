@@ -5,14 +5,8 @@ from pathlib import Path
 
 from torch import Tensor
 
-from saekit.store.manifest import (
-    MANIFEST,
-    SHARD_DIR,
-    Manifest,
-    ShardInfo,
-    StoreError,
-    describe_differences,
-)
+from saekit.artifacts import STORE_MANIFEST, STORE_SHARDS
+from saekit.store.manifest import Manifest, ShardInfo, StoreError, describe_differences
 from saekit.store.shard_io import write_shard
 
 log = logging.getLogger(__name__)
@@ -29,14 +23,14 @@ class StoreWriter:
     def open(cls, folder: str | Path, manifest: Manifest) -> "StoreWriter":
         """Start a new store in `folder`, or resume the one there if it was made the same way."""
         folder = Path(folder)
-        if (folder / MANIFEST).exists():
+        if (folder / STORE_MANIFEST).exists():
             return cls._resume(folder, manifest)
         if folder.exists() and any(folder.iterdir()):
             raise StoreError(
-                f"{folder} is not empty and holds no activation store ({MANIFEST} missing): "
+                f"{folder} is not empty and holds no activation store ({STORE_MANIFEST} missing): "
                 "choose a new or empty output folder"
             )
-        (folder / SHARD_DIR).mkdir(parents=True, exist_ok=True)
+        (folder / STORE_SHARDS).mkdir(parents=True, exist_ok=True)
         manifest.write(folder)
         return cls(folder, manifest)
 
@@ -53,8 +47,8 @@ class StoreWriter:
         # whatever a killed run was writing: our .tmp files, safetensors' own temporary files,
         # a shard renamed just before the manifest listed it. shards/ holds only listed shards.
         listed = {Path(shard.file).name for shard in existing.shards}
-        leftovers = [p for p in (folder / SHARD_DIR).iterdir() if p.name not in listed]
-        for leftover in [*leftovers, *folder.glob(f".{MANIFEST}.tmp-*")]:
+        leftovers = [p for p in (folder / STORE_SHARDS).iterdir() if p.name not in listed]
+        for leftover in [*leftovers, *folder.glob(f".{STORE_MANIFEST}.tmp-*")]:
             leftover.unlink()
         for shard in existing.shards:
             path = folder / shard.file
@@ -71,7 +65,7 @@ class StoreWriter:
     def add_shard(
         self, tensors: dict[str, Tensor], first_batch: int, n_batches: int, nonfinite: dict
     ) -> ShardInfo:
-        rel = f"{SHARD_DIR}/{len(self.manifest.shards):05d}.safetensors"
+        rel = f"{STORE_SHARDS}/{len(self.manifest.shards):05d}.safetensors"
         size, digest = write_shard(self.folder / rel, tensors)
         rows = next(iter(tensors.values())).shape[0]
         shard = ShardInfo(rel, rows, size, digest, first_batch, n_batches, nonfinite)

@@ -5,6 +5,8 @@ import json
 from pathlib import Path
 from typing import Protocol
 
+from saekit.artifacts import TRAIN_METRICS
+
 
 class MetricsLogger(Protocol):
     def log(self, step: int, metrics: dict[str, float]) -> None: ...
@@ -23,7 +25,7 @@ class NoLogger:
 class JsonlLogger:
     def __init__(self, folder: Path):
         folder.mkdir(parents=True, exist_ok=True)
-        self.file = open(folder / "metrics.jsonl", "a")  # noqa: SIM115 (closed in close())
+        self.file = open(folder / TRAIN_METRICS, "a")  # noqa: SIM115 (closed in close())
 
     def log(self, step: int, metrics: dict[str, float]) -> None:
         self.file.write(json.dumps({"step": step} | metrics) + "\n")

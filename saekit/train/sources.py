@@ -12,9 +12,9 @@ from typing import Protocol
 import torch
 from torch import Tensor
 
+from saekit.artifacts import STORE_MANIFEST
 from saekit.provenance import file_sha256, fingerprint
 from saekit.store import ActivationStore
-from saekit.store.manifest import MANIFEST
 
 Batch = dict[str, Tensor]
 
@@ -89,7 +89,7 @@ class StoreSource:
 
     def fingerprint(self) -> str:
         """sha256 of the store's manifest (which holds every shard's sha256)."""
-        return file_sha256(self.store.folder / MANIFEST)
+        return file_sha256(self.store.folder / STORE_MANIFEST)
 
     def batches(self, batch_size: int, seed: int, start: int = 0) -> Iterator[Batch]:
         if len(self.store) < batch_size:

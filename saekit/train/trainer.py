@@ -4,7 +4,7 @@ stream of batches. The loop is short; the dictionary computes its own loss."""
 import copy
 import logging
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import torch
@@ -12,7 +12,7 @@ from torch import Tensor
 from tqdm.auto import tqdm
 
 from saekit.distributed import SINGLE_PROCESS, Distributed
-from saekit.sae import Dictionary, build, save
+from saekit.sae import Dictionary, DictionaryConfig, build, save
 from saekit.sae.base import TrainStepOutput
 from saekit.train.checkpoint import load_checkpoint, save_checkpoint
 from saekit.train.config import TrainConfig
@@ -21,8 +21,6 @@ from saekit.train.metrics_log import NoLogger, make_logger
 from saekit.train.sources import Batch, BatchSource
 
 log = logging.getLogger(__name__)
-DEFAULT_WEIGHT_DECAY = {"qlae": 0.1}
-"""Default weight decay per architecture (latent quantization relies on it)."""
 
 
 class Trainer:
@@ -43,27 +41,19 @@ class Trainer:
             raise ValueError(
                 f"batch_size {cfg.batch_size} must divide by {distributed.world} ranks"
             )
-        self.hook = cfg.hook or source.hooks[0]
-        self.hook_out = cfg.hook_out or self.hook
+        self.hook = cfg.dictionary.hook_name or source.hooks[0]
+        self.hook_out = cfg.dictionary.hook_name_out or self.hook
         if self.hook not in source.hooks or self.hook_out not in source.hooks:
             raise ValueError(f"hooks {self.hook}, {self.hook_out} not in the data ({source.hooks})")
         torch.manual_seed(cfg.seed)
-        dict_cfg = cfg.dictionary_config(
-            source.dim(self.hook), source.dim(self.hook_out), model_name
-        )
-        dict_cfg.hook_name, dict_cfg.hook_name_out = self.hook, cfg.hook_out
-        self.sae: Dictionary = build(dict_cfg).to(self.device)
-        if hasattr(self.sae, "distributed"):
-            self.sae.distributed = distributed
-        decay = (
-            cfg.weight_decay
-            if cfg.weight_decay is not None
-            else DEFAULT_WEIGHT_DECAY.get(cfg.architecture, 0.0)
-        )
+        self.sae: Dictionary = build(self._dictionary_config(source, model_name)).to(self.device)
+        self.sae.distributed = distributed
+        decay = cfg.weight_decay
+        decay = self.sae.default_weight_decay if decay is None else decay
         self.opt = torch.optim.AdamW(self.sae.parameters(), lr=cfg.lr, weight_decay=decay)
         self.step = 0
         self.skipped = 0
-        self.since_fired = torch.zeros(cfg.width, dtype=torch.long, device=self.device)
+        self.since_fired = torch.zeros(self.sae.d_sae, dtype=torch.long, device=self.device)
         self.scale_in = self.scale_out = 1.0
         self.data_fingerprint = source.fingerprint()
         self.autocast = cfg.autocast == "on" or (
@@ -73,6 +63,18 @@ class Trainer:
             make_logger(cfg.log_to, self.out, asdict(cfg)) if distributed.is_main else NoLogger()
         )
         self._resume()
+
+    def _dictionary_config(self, source: BatchSource, model_name: str | None) -> DictionaryConfig:
+        """The configured dictionary with what the data says: widths, hooks, model."""
+        d_in, d_out = source.dim(self.hook), source.dim(self.hook_out)
+        transcoder = self.cfg.dictionary.hook_name_out is not None or d_out != d_in
+        return replace(
+            self.cfg.dictionary,
+            d_in=d_in,
+            d_out=d_out if transcoder else None,
+            hook_name=self.hook,
+            model_name=model_name,
+        )
 
     # -- state -------------------------------------------------------------------------------
     def state(self) -> dict:
@@ -99,7 +101,7 @@ class Trainer:
                 f"{self.out} holds a checkpoint of a {state['architecture']} dictionary, not "
                 f"{self.sae.cfg.architecture}: use another --out"
             )
-        differences = [k for k, v in asdict(self.cfg).items() if state["config"].get(k) != v]
+        differences = config_differences(state["config"], asdict(self.cfg))
         if differences or state["data_fingerprint"] != self.data_fingerprint:
             raise ValueError(
                 f"{self.out} holds a checkpoint made with other settings or data "
@@ -132,15 +134,9 @@ class Trainer:
         if self.cfg.normalize_activations:
             self.scale_in = norm_scale(x)
             self.scale_out = self.scale_in if self.hook_out == self.hook else norm_scale(y)
-        if (
-            self.cfg.geometric_median_init
-            and self.sae.cfg.apply_b_dec_to_input
-            and hasattr(self.sae, "b_dec")
-        ):
-            self.sae.b_dec.copy_(geometric_median(x * self.scale_in))
-        elif hasattr(self.sae, "b_dec"):
-            self.sae.b_dec.copy_((y * self.scale_out).mean(0))
-        self.sae.initialise_from_data(x * self.scale_in)
+        x, y = x * self.scale_in, y * self.scale_out
+        median = self.cfg.geometric_median_init and self.sae.cfg.apply_b_dec_to_input
+        self.sae.initialise_from_data(x, geometric_median(x) if median else y.mean(0))
 
     def train_step(self, batch: Batch) -> TrainStepOutput | None:
         """One optimisation step on this rank's slice of the global batch; None (and counted)
@@ -209,6 +205,18 @@ class Trainer:
         if self.distributed.is_main:
             save(final, self.out, metadata=meta)
         return final
+
+
+def config_differences(saved: dict, current: dict, prefix: str = "") -> list[str]:
+    """Dotted names of the settings that differ between two (nested) config dicts."""
+    differences = []
+    for key in sorted(set(saved) | set(current)):
+        old, new = saved.get(key), current.get(key)
+        if isinstance(old, dict) and isinstance(new, dict):
+            differences += config_differences(old, new, f"{prefix}{key}.")
+        elif old != new:
+            differences.append(prefix + key)
+    return differences
 
 
 def fvu(reconstruction: Tensor, target: Tensor) -> float:

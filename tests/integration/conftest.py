@@ -4,7 +4,8 @@ SAE trained on it (each built once per test run)."""
 import pytest
 
 import saekit
-from saekit.train import StoreSource, TrainConfig, train
+from saekit.train import StoreSource, train
+from tests.unit.train.commands import train_config
 
 HOOK = "blocks.6.hook_resid_post"
 
@@ -18,8 +19,8 @@ def layer6_store(smollm2, tmp_path_factory):
 @pytest.fixture(scope="session")
 def layer6_sae(layer6_store, tmp_path_factory):
     out = tmp_path_factory.mktemp("sae") / "topk"
-    config = TrainConfig(
-        width=1152, k=32, tokens=160_000, batch_size=1024, hook=HOOK, dead_window=40_000
+    config = train_config(
+        d_sae=1152, k=32, tokens=160_000, batch_size=1024, hook_name=HOOK, dead_window=40_000
     )
     (sae,) = train(
         StoreSource(layer6_store, [HOOK]), config, out, model_name="smollm2-135m", progress=False

@@ -3,9 +3,9 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
+from saekit.artifacts import STORE_MANIFEST
 from saekit.store import ActivationStore, StoreError, shard_io
 from saekit.store.importing import import_array
-from saekit.store.manifest import MANIFEST
 
 
 @pytest.fixture
@@ -18,7 +18,7 @@ def test_import_round_trip_and_batches_cover_every_row_once(tmp_path, array):
     store = import_array(tmp_path / "a.npy", tmp_path / "store", hook="h", shard_rows=128)
     assert len(store.manifest.shards) == 8 and len(store) == 1000
     torch.testing.assert_close(store.activations("h"), array, rtol=0, atol=0)
-    batches = list(store.batches("h", batch_size=100, seed=3, shards_in_memory=2))
+    batches = list(store.hook_batches("h", batch_size=100, seed=3, shards_in_memory=2))
     assert all(b.shape == (100, 8) for b in batches)
     seen = torch.cat(batches)
     assert not torch.equal(seen, array)  # shuffled
@@ -27,9 +27,9 @@ def test_import_round_trip_and_batches_cover_every_row_once(tmp_path, array):
 
 def test_batches_are_seeded(tmp_path, array):
     store = import_array(array, tmp_path / "s", hook="h", shard_rows=300)
-    first = [b.clone() for b in store.batches("h", batch_size=64, seed=1)]
-    again = list(store.batches("h", batch_size=64, seed=1))
-    other = list(store.batches("h", batch_size=64, seed=2))
+    first = [b.clone() for b in store.hook_batches("h", batch_size=64, seed=1)]
+    again = list(store.hook_batches("h", batch_size=64, seed=1))
+    other = list(store.hook_batches("h", batch_size=64, seed=2))
     assert all(torch.equal(a, b) for a, b in zip(first, again, strict=True))
     assert not torch.equal(first[0], other[0])
     assert sum(len(b) for b in first) == 1000  # last partial batch kept
@@ -61,9 +61,9 @@ def test_nonfinite_rows_counted_and_dropped(tmp_path, array):
     array[7, 2] = float("inf")
     store = import_array(array, tmp_path / "s", shard_rows=400)
     assert store.manifest.nonfinite() == {"imported": 3}
-    rows = torch.cat(list(store.batches("imported", batch_size=128)))
+    rows = torch.cat(list(store.hook_batches("imported", batch_size=128)))
     assert rows.shape[0] == 997 and torch.isfinite(rows).all()
-    kept = torch.cat(list(store.batches("imported", batch_size=128, drop_nonfinite=False)))
+    kept = torch.cat(list(store.hook_batches("imported", batch_size=128, drop_nonfinite=False)))
     assert kept.shape[0] == 1000
 
 
@@ -82,7 +82,7 @@ def test_not_a_store(tmp_path):
 
 def test_write_error_leaves_no_shard_and_manifest_unchanged(tmp_path, array, monkeypatch):
     store = import_array(array[:500], tmp_path / "s", shard_rows=250)
-    manifest_before = (tmp_path / "s" / MANIFEST).read_bytes()
+    manifest_before = (tmp_path / "s" / STORE_MANIFEST).read_bytes()
     real_save = shard_io.save_file
 
     def full_disk(tensors, path):
@@ -95,11 +95,11 @@ def test_write_error_leaves_no_shard_and_manifest_unchanged(tmp_path, array, mon
         import_array(array, writer_store, shard_rows=250)
     assert sorted(p.name for p in (writer_store / "shards").iterdir()) == []
     assert ActivationStore.open(writer_store).manifest.shards == []
-    assert (tmp_path / "s" / MANIFEST).read_bytes() == manifest_before
+    assert (tmp_path / "s" / STORE_MANIFEST).read_bytes() == manifest_before
     assert len(store) == 500
 
 
 def test_unknown_hook_in_store(tmp_path, array):
     store = import_array(array, tmp_path / "s", hook="h")
     with pytest.raises(KeyError, match="holds \\['h'\\]"):
-        next(store.batches("nope"))
+        next(store.hook_batches("nope"))

@@ -9,7 +9,8 @@ from saekit.analysis.similarity import (
 )
 from saekit.data.toy import toy_superposition
 from saekit.sae import DictionaryConfig, build
-from saekit.train import ArraySource, TrainConfig, train
+from saekit.train import ArraySource, train
+from tests.unit.train.commands import train_config
 
 
 def test_relative_representations_are_invariant_to_rotation_and_scale():
@@ -42,8 +43,8 @@ def test_saes_from_two_seeds_agree_more_with_each_other_than_with_a_random_dicti
     toy = toy_superposition(n_features=64, d=16, n_samples=30_000, p_active=0.03, seed=7)
     saes = []
     for seed in (0, 1):
-        config = TrainConfig(
-            width=128, k=4, tokens=200_000, batch_size=512, lr=2e-3, dead_window=10_000, seed=seed
+        config = train_config(
+            d_sae=128, k=4, tokens=200_000, batch_size=512, lr=2e-3, dead_window=10_000, seed=seed
         )
         saes.append(train(ArraySource(toy.x), config, tmp_path / f"s{seed}", progress=False)[0])
     random = build(DictionaryConfig("topk", 16, 128, k=4))

@@ -29,6 +29,41 @@ def test_training_loss_backpropagates_and_save_load_round_trips(architecture, tm
     torch.testing.assert_close(loaded.encode(x), sae.encode(x))
 
 
+@pytest.mark.parametrize("architecture", ARCHITECTURES)
+def test_every_architecture_honours_the_base_contract(architecture):
+    sae = make(architecture)
+    x = torch.randn(16, 8)
+    with torch.no_grad():
+        if sae.has_encoder:
+            sae.b_dec.copy_(torch.randn(8))
+        for name in ("r_mag", "b_mag"):  # gated: a non-trivial magnitude path
+            if hasattr(sae, name):
+                getattr(sae, name).uniform_(-0.5, 0.5)
+    assert sae.W_dec.shape == (32, 8) and sae.b_dec.shape == (8,)
+    assert ("W_enc" in dict(sae.named_parameters())) == sae.has_encoder
+    latents = sae.encode(x)
+    torch.testing.assert_close(sae.activate(sae.pre_activations(x)), latents)
+    torch.testing.assert_close(sae(x).reconstruction, latents @ sae.W_dec + sae.b_dec)
+    assert sae.uses_k == (architecture in ("topk", "batchtopk", "matryoshka_batchtopk", "codebook"))
+    if sae.native_codes is None:
+        with pytest.raises(ValueError, match="no native codes"):
+            sae.code_indices(x)
+    else:
+        assert sae.code_indices(x).dtype == torch.long
+
+
+def test_gated_latents_equal_the_two_path_definition():
+    sae = make("gated")
+    with torch.no_grad():
+        for p in (sae.b_gate, sae.r_mag, sae.b_mag, sae.b_dec):
+            p.uniform_(-0.5, 0.5)
+    x = torch.randn(32, 8)
+    x_in = x - sae.b_dec
+    gate = (x_in @ sae.W_enc + sae.b_gate) > 0
+    magnitude = (x_in @ (sae.W_enc * sae.r_mag.exp()) + sae.b_mag).relu()
+    torch.testing.assert_close(sae.encode(x), gate * magnitude)
+
+
 def test_topk_keeps_k_latents_and_batchtopk_k_per_example_on_average():
     x = torch.randn(50, 8)
     assert ((make("topk").encode(x) > 0).sum(-1) <= 4).all()
@@ -91,7 +126,7 @@ def test_transcoder_has_its_own_output_width():
         (dict(architecture="topk", k=64), "0 < k <= d_sae"),
         (dict(architecture="relu6"), "unknown architecture 'relu6'"),
         (dict(architecture="standard", l1_coefficient=-1.0), "l1_coefficient must be >= 0"),
-        (dict(architecture="topk", d_sae=0), "dimensions must be positive"),
+        (dict(architecture="topk", d_sae=0), "d_sae must be positive"),
     ],
 )
 def test_nonsense_configs_are_refused(overrides, message):

@@ -6,7 +6,8 @@ from saekit.data.toy import toy_superposition
 from saekit.sae import DictionaryConfig, build, load
 from saekit.sae.kmeans import kmeans, quantization_error
 from saekit.sae.quantized import LatentQuantizer
-from saekit.train import ArraySource, TrainConfig, train
+from saekit.train import ArraySource, train
+from tests.unit.train.commands import train_config
 
 
 def codebook(**overrides):
@@ -74,9 +75,9 @@ def clustered(n: int = 8192, centers: int = 16, d: int = 8, seed: int = 5) -> to
 @pytest.mark.parametrize("similarity", ["cosine", "euclidean"])
 def test_codebook_trains_and_round_trips(tmp_path, similarity):
     x = clustered()
-    config = TrainConfig(
+    config = train_config(
         architecture="codebook",
-        width=32,
+        d_sae=32,
         k=1,
         tokens=30 * 256,
         batch_size=256,
@@ -111,7 +112,7 @@ def test_latent_quantizer_snaps_to_values_with_straight_through_gradient():
 
 def test_qlae_trains_with_weight_decay_and_gives_value_codes(tmp_path):
     x = toy_superposition(n_features=6, d=12, n_samples=8192, p_active=0.3, seed=4).x
-    config = TrainConfig(architecture="qlae", width=8, tokens=60 * 256, batch_size=256, lr=3e-3)
+    config = train_config(architecture="qlae", d_sae=8, tokens=60 * 256, batch_size=256, lr=3e-3)
     (qlae,) = train(ArraySource(x), config, tmp_path / "q", progress=False)
     assert isinstance(qlae.quantizer, LatentQuantizer)
     fvu = (x - qlae(x).reconstruction).pow(2).sum() / (x - x.mean(0)).pow(2).sum()

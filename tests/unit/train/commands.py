@@ -1,6 +1,10 @@
-"""The `python -m saekit train …` arguments the subprocess tests run."""
+"""Training helpers for tests: `python -m saekit train …` arguments and flat-settings configs."""
 
+from dataclasses import fields
 from pathlib import Path
+
+from saekit.sae import DictionaryConfig
+from saekit.train import TrainConfig
 
 
 def train_args(acts: Path, out: Path, **flags) -> list[str]:
@@ -9,3 +13,10 @@ def train_args(acts: Path, out: Path, **flags) -> list[str]:
     for name, value in flags.items():
         args += ["--" + name.replace("_", "-"), str(value)]
     return args
+
+
+def train_config(**settings) -> TrainConfig:
+    """A TrainConfig from flat settings: dictionary fields go into the nested DictionaryConfig."""
+    names = {f.name for f in fields(DictionaryConfig)}
+    dictionary = DictionaryConfig(**{k: v for k, v in settings.items() if k in names})
+    return TrainConfig(dictionary, **{k: v for k, v in settings.items() if k not in names})

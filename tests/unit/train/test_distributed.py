@@ -75,11 +75,13 @@ def test_two_gloo_ranks_match_one_process(tmp_path, architecture):
 SHARE_SCRIPT = """
 import sys, torch
 from saekit.distributed import process_group_from_env
+from saekit.sae import DictionaryConfig
 from saekit.train import ArraySource, TrainConfig, train
 torch.manual_seed(0)
 x = torch.randn(2048, 16)
 source = ArraySource({"a": x, "b": x * 2})
-configs = [TrainConfig(width=32, k=4, tokens=4096, batch_size=256, hook=h) for h in ("a", "b")]
+configs = [TrainConfig(DictionaryConfig(d_sae=32, k=4, hook_name=h), tokens=4096, batch_size=256)
+           for h in ("a", "b")]
 outs = [sys.argv[1] + "/a", sys.argv[1] + "/b"]
 with process_group_from_env() as distributed:
     done = train(source, configs, outs, progress=False, distributed=distributed,

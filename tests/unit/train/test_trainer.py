@@ -8,13 +8,14 @@ import numpy as np
 import pytest
 import torch
 
+from saekit.artifacts import TRAIN_STATE
 from saekit.data.toy import toy_superposition
 from saekit.evals.recovery import feature_recovery
 from saekit.sae import load
 from saekit.store.importing import import_array
-from saekit.train import ArraySource, StoreSource, TrainConfig, train
-from saekit.train.checkpoint import CHECKPOINT, load_checkpoint
-from tests.unit.train.commands import train_args
+from saekit.train import ArraySource, StoreSource, train
+from saekit.train.checkpoint import load_checkpoint
+from tests.unit.train.commands import train_args, train_config
 
 
 @pytest.fixture(scope="module")
@@ -22,14 +23,14 @@ def toy():
     return toy_superposition(n_features=128, d=32, n_samples=40_000, p_active=0.02, seed=0)
 
 
-def small(**overrides) -> TrainConfig:
-    options = dict(width=64, k=4, tokens=20 * 256, batch_size=256, lr=1e-3, dead_window=2048)
-    return TrainConfig(**(options | overrides))
+def small(**overrides):
+    options = dict(d_sae=64, k=4, tokens=20 * 256, batch_size=256, lr=1e-3, dead_window=2048)
+    return train_config(**(options | overrides))
 
 
 def test_topk_recovers_the_true_features_of_a_toy_model(toy, tmp_path):
-    config = TrainConfig(
-        width=256, k=4, tokens=400_000, batch_size=512, lr=2e-3, dead_window=20_000
+    config = train_config(
+        d_sae=256, k=4, tokens=400_000, batch_size=512, lr=2e-3, dead_window=20_000
     )
     (sae,) = train(ArraySource(toy.x), config, tmp_path / "sae", progress=False)
     recovery = feature_recovery(toy.features, sae.W_dec)
@@ -105,7 +106,7 @@ def test_killed_training_process_resumes_bitwise(toy, tmp_path):
                 out,
                 arch="topk",
                 k=4,
-                width=512,
+                d_sae=512,
                 tokens=400 * 256,
                 batch_size=256,
                 checkpoint_every=2,
@@ -115,7 +116,7 @@ def test_killed_training_process_resumes_bitwise(toy, tmp_path):
     subprocess.run(command(tmp_path / "a"), env=env, check=True, capture_output=True)
     proc = subprocess.Popen(command(tmp_path / "b"), env=env, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
-    while time.time() < deadline and not (tmp_path / "b" / CHECKPOINT).exists():
+    while time.time() < deadline and not (tmp_path / "b" / TRAIN_STATE).exists():
         time.sleep(0.01)
     time.sleep(0.3)
     os.kill(proc.pid, signal.SIGKILL)
@@ -154,8 +155,8 @@ def test_checkpoint_of_another_architecture_or_setting_is_refused(toy, tmp_path)
 
 
 def test_train_config_and_sources_refuse_nonsense():
-    with pytest.raises(ValueError, match="width must be positive"):
-        TrainConfig(width=0)
+    with pytest.raises(ValueError, match="d_sae must be positive"):
+        train_config(d_sae=0)
     with pytest.raises(ValueError, match="equal N"):
         ArraySource({"a": torch.zeros(4, 2), "b": torch.zeros(5, 2)})
 
