@@ -7,9 +7,9 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-import torch
 from torch import Tensor
 
+from saekit import hooks
 from saekit.hooks import HookPoint
 from saekit.models import HookedModel
 from saekit.sae import Dictionary
@@ -37,58 +37,23 @@ class LatentEdit:
         return latents
 
 
-def _check_spliceable(point: HookPoint) -> None:
-    if point.site == "attn_weights":
-        raise ValueError(f"{point.name} is attention weights: splice the attention output instead")
-
-
-def _mask_positions(new: Tensor, old: Tensor, keep: Tensor | None) -> Tensor:
-    """Use `new` where `keep [batch, pos]` is True, the original elsewhere."""
-    if keep is None:
-        return new
-    return torch.where(keep.to(new.device).view(*keep.shape, *[1] * (new.ndim - 2)), new, old)
-
-
 @contextmanager
 def replacing(
     model: HookedModel, hook: str, fn: Callable[[Tensor], Tensor], where: Tensor | None = None
 ) -> Iterator[HookPoint]:
-    """Replace the activation `x [batch, pos, ...]` at `hook` by `fn(x)` (at positions where
-    `where [batch, pos]` is True, if given) for every forward pass inside the block."""
+    """Replace the activation `x [batch, pos, ...]` at the hook named `hook` by `fn(x)` (at
+    positions where `where [batch, pos]` is True, if given) for every forward pass inside the
+    block (`saekit.hooks.replacing` on a model's hook name)."""
     (point,) = model.resolve_hooks(hook)
-    _check_spliceable(point)
-    module = dict(model.module.named_modules())[point.module]
-
-    def swap(x: Tensor) -> Tensor:
-        return _mask_positions(fn(x).to(x.dtype), x, where)
-
-    if point.site == "input":
-
-        def pre_hook(mod, args, kwargs):
-            if args:
-                return (swap(args[0]), *args[1:]), kwargs
-            name = next(iter(kwargs))
-            return args, {**kwargs, name: swap(kwargs[name])}
-
-        handle = module.register_forward_pre_hook(pre_hook, with_kwargs=True)
-    else:
-
-        def hook_fn(mod, args, output):
-            if isinstance(output, tuple):
-                return (swap(output[0]), *output[1:])
-            return swap(output)
-
-        handle = module.register_forward_hook(hook_fn)
-    try:
+    with hooks.replacing(model.module, point, fn, where):
         yield point
-    finally:
-        handle.remove()
 
 
 def reconstruct(
     dictionary: Dictionary, x: Tensor, edit: LatentEdit | None = None, keep_error: bool = False
 ) -> Tensor:
-    """The dictionary's reconstruction of `x [..., d]` (flattening any head dimensions)."""
+    """The dictionary's reconstruction of `x [batch, pos, ...]` (flattening any head or other
+    per-position dimensions)."""
     flat = x.reshape(*x.shape[:2], -1).float()
     latents = dictionary.encode(flat)
     edited = edit.apply(latents) if edit is not None else latents

@@ -1,7 +1,15 @@
 import pytest
 import torch
 
-from saekit.hooks import attached, glob_names, hooks_left, natural_key
+from saekit.hooks import (
+    attached,
+    glob_names,
+    hooks_left,
+    keeping_grad,
+    natural_key,
+    patching,
+    replacing,
+)
 
 
 def test_glob_sorts_naturally_and_matches_one_part_per_star():
@@ -79,3 +87,62 @@ def test_hooks_removed_after_exception(tiny_lm):
             assert hooks_left(tiny_lm.module) == before + 2
             raise RuntimeError("boom")
     assert hooks_left(tiny_lm.module) == before
+
+
+def logits_of(model, ids):
+    return model.module(input_ids=ids, use_cache=False).logits
+
+
+def test_patching_from_a_cached_run_and_layout_round_trips(tiny_lm):
+    clean, corrupt = torch.randint(0, 500, (2, 6)), torch.randint(0, 500, (2, 6))
+    (resid,) = tiny_lm.resolve_hooks("blocks.1.hook_resid_post")
+    (z,) = tiny_lm.resolve_hooks("blocks.1.attn.hook_z")  # input site, heads layout
+    before = hooks_left(tiny_lm.module)
+    with torch.no_grad():
+        cache = tiny_lm.capture(corrupt, [resid, z], stop_early=False)
+        assert cache[z.name].shape == (2, 6, 4, 8)
+        with patching(tiny_lm.module, resid, cache[resid.name]):
+            patched = logits_of(tiny_lm, clean)
+        torch.testing.assert_close(patched, logits_of(tiny_lm, corrupt))
+        own = tiny_lm.capture(clean, [z], stop_early=False)[z.name]
+        with patching(tiny_lm.module, z, own):  # heads split and merged back exactly
+            torch.testing.assert_close(logits_of(tiny_lm, clean), logits_of(tiny_lm, clean))
+        last = torch.zeros(2, 6, dtype=torch.bool)
+        last[:, -1] = True
+        with patching(tiny_lm.module, z, cache[z.name], where=last):
+            only_last = logits_of(tiny_lm, clean)
+        torch.testing.assert_close(only_last[:, :-1], logits_of(tiny_lm, clean)[:, :-1])
+        assert not torch.allclose(only_last[:, -1], logits_of(tiny_lm, clean)[:, -1])
+        with pytest.raises(ValueError, match="patch between runs of equal shape"):
+            with patching(tiny_lm.module, resid, cache[resid.name][:, :3]):
+                logits_of(tiny_lm, clean)
+    assert hooks_left(tiny_lm.module) == before
+
+
+def test_kept_gradients_predict_the_effect_of_a_small_change_at_every_point(tiny_lm):
+    ids = torch.randint(0, 500, (1, 5))
+    points = tiny_lm.resolve_hooks(["blocks.0.hook_resid_post", "blocks.1.hook_resid_post"])
+    before = hooks_left(tiny_lm.module)
+
+    def metric(logits):
+        return logits[0, -1, 7] - logits[0, -1, 3]
+
+    with keeping_grad(tiny_lm.module, points) as record:
+        metric(logits_of(tiny_lm, ids)).backward()
+    gradients = record.gradients()
+    torch.manual_seed(1)
+    for point in points:
+        assert gradients[point.name].shape == record.activations[point.name].shape
+        direction = torch.randn_like(record.activations[point.name]) * 1e-3
+        changed = []
+        for step in (direction, -direction):  # a central difference: second order cancels
+            with torch.no_grad(), replacing(tiny_lm.module, point, step.add):
+                changed.append(float(metric(logits_of(tiny_lm, ids))))
+        predicted = float((gradients[point.name] * direction).sum())
+        assert abs(predicted) > 1e-6
+        assert (changed[0] - changed[1]) / 2 == pytest.approx(predicted, rel=0.02)
+    assert hooks_left(tiny_lm.module) == before
+    with pytest.raises(RuntimeError, match="no gradient reached"):
+        with torch.no_grad(), keeping_grad(tiny_lm.module, points) as record:
+            logits_of(tiny_lm, ids)
+        record.gradients()
