@@ -7,11 +7,10 @@ import os
 
 from saekit.artifacts import EVAL_REPORT, write_text_atomic
 from saekit.cli_args import dataclass_from_args
-from saekit.collect import CollectConfig
 
 
 def collect(args: argparse.Namespace) -> int:
-    from saekit.collect import run_collect
+    from saekit.collect import CollectConfig, run_collect
     from saekit.models import load_model
 
     config = dataclass_from_args(CollectConfig, args)
@@ -131,14 +130,14 @@ def disentangle(args: argparse.Namespace) -> int:
     import numpy as np
     from scipy import sparse
 
-    from saekit.analysis.disentanglement.table import metric_table  # the CLI may reach analysis
+    from saekit.analysis.disentanglement.table import METRICS, metric_table  # CLI may reach it
 
     path = Path(args.latents)
     latents = sparse.load_npz(path) if path.suffix == ".npz" else np.load(path)
     table = metric_table(
         latents,
         np.load(args.factors),
-        args.metrics,
+        args.metrics or METRICS,
         fast=args.fast,
         dci_estimator=args.dci_estimator,
         discrete_latents=args.discrete_latents,
@@ -193,7 +192,8 @@ def probe(args: argparse.Namespace) -> int:
     from saekit.models import load_model
 
     model = load_model(args.model, args.device)
-    curves = [probe_layers(model, CONCEPT_SETS[name](), args.threshold) for name in args.concepts]
+    names = args.concepts or list(CONCEPT_SETS)
+    curves = [probe_layers(model, CONCEPT_SETS[name](), args.threshold) for name in names]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "probes.json").write_text(json.dumps([asdict(c) for c in curves], indent=1))

@@ -19,7 +19,8 @@ import torch
 from torch import Tensor
 from transformers import PreTrainedTokenizerBase
 
-DEFAULT_CORPUS = "wiki-offline"
+from saekit.defaults import DEFAULT_CORPUS
+
 BosPolicy = Literal["prepend", "none"]
 
 

@@ -4,11 +4,10 @@ from pathlib import Path
 
 import torch
 
+from saekit.defaults import DEFAULT_MODEL
 from saekit.models.base import HookedModel
 from saekit.models.language import LanguageModel, load_language_model
 from saekit.models.vision import VisionModel, is_hf_vision_folder, load_hf_vision, load_mobilenet_v2
-
-DEFAULT_MODEL = "smollm2-135m"
 
 __all__ = ["DEFAULT_MODEL", "HookedModel", "LanguageModel", "VisionModel", "load_model"]
 

