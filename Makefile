@@ -7,7 +7,7 @@ export TOKENIZERS_PARALLELISM := false
 
 .PHONY: env demo test lint disentanglement bench-harvest bench-train bench-disentangle clean
 
-$(STAMP): pyproject.toml Makefile
+$(STAMP): pyproject.toml setup.py Makefile
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	# The local CPU wheel first: anything else makes pip pull a multi-GB CUDA build.
