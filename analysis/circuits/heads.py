@@ -1,0 +1,141 @@
+"""Per-head effects on a task's metric: activation patching (the ground truth), mean ablation,
+and attribution patching (AtP: one backward pass), all at each head's output, i.e. its slice of
+the attention output projection's input (`blocks.L.attn.hook_z`)."""
+
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+import torch
+from torch import Tensor
+from tqdm.auto import tqdm
+
+from saekit import hooks
+from saekit.analysis.circuits.tasks import Task
+from saekit.hooks import HookPoint
+from saekit.models import LanguageModel
+
+Method = Literal["patching", "mean-ablation", "atp"]
+HEAD_OUTPUTS = "blocks.*.attn.hook_z"
+
+
+@dataclass(frozen=True)
+class Capability:
+    """What the model does on a task before any circuit is looked for."""
+
+    clean_metric: float
+    corrupt_metric: float
+    clean_accuracy: float
+    """Fraction of clean prompts with a positive metric."""
+    corrupt_accuracy: float
+
+    @property
+    def can_do(self) -> bool:
+        """Most clean prompts right, and the corruption removes most of the metric."""
+        gap = self.clean_metric - self.corrupt_metric
+        return self.clean_accuracy >= 0.6 and gap > 0.5 * abs(self.clean_metric)
+
+
+@dataclass(frozen=True)
+class HeadEffects:
+    method: str
+    effects: Tensor
+    """`[n_layers, n_heads]` normalised effect (M_edited - M_clean) / (M_corrupt - M_clean):
+    1 means the head alone carries the whole corruption, 0 none of it."""
+    clean_metric: float
+    corrupt_metric: float
+    seconds: float
+
+    def to_dict(self) -> dict:
+        return asdict(self) | {"effects": self.effects.tolist()}
+
+
+def head_points(model: LanguageModel) -> list[HookPoint]:
+    return model.resolve_hooks(HEAD_OUTPUTS)
+
+
+def task_metric(model: LanguageModel, task: Task, ids: Tensor, edits=()) -> Tensor:
+    """`[N]` metric of one forward pass over `ids` with `edits` (hooks.Edit pairs) attached."""
+    with hooks.hooked(model.module, edits):
+        logits = model.module(input_ids=ids.to(model.device), use_cache=False).logits
+    return task.metric(task.last_logits(logits))
+
+
+@torch.no_grad()
+def capability(model: LanguageModel, task: Task) -> Capability:
+    clean, corrupt = task_metric(model, task, task.clean), task_metric(model, task, task.corrupt)
+    return Capability(
+        float(clean.mean()),
+        float(corrupt.mean()),
+        float((clean > 0).float().mean()),
+        float((corrupt > 0).float().mean()),
+    )
+
+
+def head_effects(
+    model: LanguageModel,
+    task: Task,
+    method: Method = "patching",
+    layers: Sequence[int] | None = None,
+    progress: bool = True,
+) -> HeadEffects:
+    """Every head's effect on the task metric. `patching`: the head's output from the corrupted
+    run in the clean run (one forward per head); `mean-ablation`: its mean output over the
+    corrupted prompts and positions instead; `atp`: the first-order estimate
+    (z_corrupt - z_clean) . dM/dz from one forward and one backward pass. `layers` limits a
+    patching scan to some layers (the others' effects are NaN)."""
+    if method not in ("patching", "mean-ablation", "atp"):
+        raise ValueError(f"unknown method {method!r}: patching, mean-ablation or atp")
+    start = time.perf_counter()
+    points = head_points(model)
+    with torch.no_grad():
+        corrupt_z = model.capture(task.corrupt, points, stop_early=False)
+        clean = float(task_metric(model, task, task.clean).mean())
+        corrupt = float(task_metric(model, task, task.corrupt).mean())
+    if method == "atp":
+        raw = _attribution(model, task, points, corrupt_z)
+    else:
+        scanned = range(len(points)) if layers is None else layers
+        raw = _patched_metrics(model, task, points, corrupt_z, method, scanned, progress) - clean
+    effects = raw / (corrupt - clean) if corrupt != clean else raw * float("nan")
+    return HeadEffects(method, effects, clean, corrupt, time.perf_counter() - start)
+
+
+@torch.no_grad()
+def _patched_metrics(model, task, points, corrupt_z, method, layers, progress) -> Tensor:
+    n_heads = corrupt_z[points[0].name].shape[2]
+    out = torch.full((len(points), n_heads), float("nan"))
+    total = len(layers) * n_heads
+    bar = tqdm(total=total, desc=f"{task.name} {method}", unit="head", disable=not progress)
+    for layer in layers:
+        point = points[layer]
+        source = corrupt_z[point.name]
+        if method == "mean-ablation":
+            source = source.mean(dim=(0, 1), keepdim=True).expand_as(source)
+        for head in range(n_heads):
+            edit = _replace_head(head, source)
+            out[layer, head] = task_metric(model, task, task.clean, [(point, edit)]).mean()
+            bar.update(1)
+    bar.close()
+    return out
+
+
+def _replace_head(head: int, source: Tensor):
+    def edit(z: Tensor) -> Tensor:
+        z = z.clone()
+        z[:, :, head] = source[:, :, head].to(z)
+        return z
+
+    return edit
+
+
+def _attribution(model, task, points, corrupt_z) -> Tensor:
+    with torch.enable_grad(), hooks.keeping_grad(model.module, points) as record:
+        task_metric(model, task, task.clean).mean().backward()
+    gradients = record.gradients()
+    rows = []
+    for point in points:
+        delta = corrupt_z[point.name] - record.activations[point.name]
+        rows.append((delta * gradients[point.name]).sum(dim=(1, 3)).sum(0))
+    return torch.stack(rows).detach().cpu()

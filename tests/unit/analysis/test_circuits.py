@@ -1,0 +1,115 @@
+"""Circuit discovery on hand-checkable cases: task pairs, ROC-AUC and code scores computed by
+hand, and a tiny model with one planted head that every method must rank first."""
+
+import pytest
+import torch
+
+from saekit import load_model
+from saekit.analysis.circuits import (
+    DiscreteSAEConfig,
+    Task,
+    discrete_sae_circuit,
+    head_effects,
+    make_task,
+    roc_auc,
+    score_against_truth,
+)
+from saekit.analysis.circuits.discrete_sae import edge_scores, node_scores
+from saekit.analysis.circuits.heads import _replace_head, head_points, task_metric
+from saekit.analysis.circuits.tasks import encode_pairs
+
+PLANTED = (1, 2)  # layer, head
+
+
+@pytest.mark.parametrize("name", ["ioi", "greater-than", "docstring"])
+def test_tasks_make_valid_pairs(tiny_lm, name):
+    task = make_task(name, tiny_lm.tokenizer, n=30, seed=1)
+    assert task.clean.shape == task.corrupt.shape and len(task) == 30
+    real = torch.arange(task.clean.shape[1])[None] <= task.last[:, None]
+    assert (task.clean[:, 0] == tiny_lm.tokenizer.bos_token_id).all()
+    assert not torch.equal(task.clean[real], task.corrupt[real])
+    assert task.metric(torch.randn(30, len(tiny_lm.tokenizer))).shape == (30,)
+
+
+def test_unknown_task_and_unequal_pairs_are_refused(tiny_lm):
+    with pytest.raises(ValueError, match="unknown task 'sudoku'"):
+        make_task("sudoku", tiny_lm.tokenizer)
+    with pytest.raises(ValueError, match="differ in length"):
+        encode_pairs(tiny_lm.tokenizer, [("Then, Mary left", "Then, Mary and John left")])
+
+
+def test_roc_auc_and_code_scores_by_hand():
+    assert roc_auc([0.1, 0.4, 0.35, 0.8], [False, False, True, True]) == 0.75
+    assert roc_auc([1.0, 1.0], [True, False]) == 0.5
+    positive, negative = torch.tensor([[1, 2], [3, 2]]), torch.tensor([[1, 5], [1, 2]])
+    assert node_scores(positive, negative).tolist() == [1.0, 0.0]
+    assert edge_scores(positive, negative).tolist() == [[1.0, 1.0], [1.0, 0.0]]
+    scores = score_against_truth(
+        torch.tensor([[0.9, 0.1], [0.2, 0.0]]), torch.tensor([[0.5, 0.0], [-0.3, 0.01]]), [0.2]
+    )
+    assert (
+        scores[0].true_heads == 2
+        and scores[0].roc_auc == 1.0
+        and scores[0].precision_at_size == 1.0
+    )
+
+
+@pytest.fixture(scope="module")
+def planted(tiny_lm_folder):
+    """The tiny model with every head's output projection zeroed but one, and a task whose
+    clean and corrupted prompts differ in their first tokens."""
+    model = load_model(str(tiny_lm_folder), "cpu")
+    layer, head = PLANTED
+    head_dim = model.module.config.hidden_size // model.module.config.num_attention_heads
+    with torch.no_grad():
+        for i, block in enumerate(model.module.model.layers):
+            keep = torch.zeros_like(block.self_attn.o_proj.weight)
+            if i == layer:
+                keep[:, head * head_dim : (head + 1) * head_dim] = 1
+            block.self_attn.o_proj.weight.mul_(keep * 4)
+    generator = torch.Generator().manual_seed(0)
+    clean = torch.randint(100, 5000, (16, 8), generator=generator)
+    corrupt = clean.clone()
+    corrupt[:, 1:4] = torch.randint(100, 5000, (16, 3), generator=generator)
+    task = Task(
+        "planted",
+        clean,
+        corrupt,
+        torch.full((16,), 7),
+        lambda logits: logits[:, 11] - logits[:, 22],
+        ["?"] * 16,
+    )
+    return model, task
+
+
+def test_patching_a_head_with_its_own_clean_value_changes_nothing(planted):
+    model, task = planted
+    points = head_points(model)
+    own = model.capture(task.clean, points, stop_early=False)
+    base = task_metric(model, task, task.clean)
+    for point in points:
+        for head in range(own[point.name].shape[2]):
+            edit = _replace_head(head, own[point.name])
+            patched = task_metric(model, task, task.clean, [(point, edit)])
+            torch.testing.assert_close(patched, base)
+
+
+@pytest.mark.parametrize("method", ["patching", "mean-ablation", "atp"])
+def test_every_method_ranks_the_planted_head_first(planted, method):
+    model, task = planted
+    effects = head_effects(model, task, method, progress=False).effects
+    assert effects.abs().flatten().argmax() == PLANTED[0] * effects.shape[1] + PLANTED[1]
+    others = effects.abs().clone()
+    others[PLANTED] = 0
+    assert others.max() < 1e-4
+
+
+def test_discrete_sae_codes_rank_the_planted_head_first(planted):
+    model, task = planted
+    config = DiscreteSAEConfig(prompts=8, d_sae=32, epochs=100, lr=3e-3)
+    circuit = discrete_sae_circuit(model, task, config)
+    assert circuit.node_scores[PLANTED] >= 1
+    others = circuit.node_scores.clone()
+    others[PLANTED] = 0
+    assert others.max() == 0
+    assert circuit.edge_node_scores.flatten().argmax() == PLANTED[0] * 4 + PLANTED[1]
