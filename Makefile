@@ -5,7 +5,7 @@ STAMP := $(VENV)/.saekit-installed
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: env demo test lint disentanglement bench-harvest bench-train bench-disentangle clean
+.PHONY: env demo test lint disentanglement circuits bench-harvest bench-train bench-disentangle bench-circuits clean
 
 $(STAMP): pyproject.toml setup.py Makefile
 	python3 -m venv $(VENV)
@@ -33,14 +33,20 @@ lint: env
 disentanglement: env
 	$(PY) recipes/disentanglement.py --out disentanglement_out
 
+circuits: env
+	$(PY) recipes/circuits.py --out circuits_out
+
 bench-harvest: env
 	$(PY) benchmarks/harvest.py
 
 bench-disentangle: env
 	$(PY) benchmarks/disentanglement_scale.py
 
+bench-circuits: env
+	$(PY) benchmarks/circuits.py
+
 bench-train: env
 	$(PY) benchmarks/train_vs_peers.py --repeat 3
 
 clean:
-	rm -rf $(VENV) demo_out disentanglement_out
+	rm -rf $(VENV) demo_out disentanglement_out circuits_out

@@ -84,6 +84,16 @@ def _concept_names() -> dict:
     return {"concepts": list(CONCEPT_SETS)}
 
 
+def _circuits(parser: argparse.ArgumentParser) -> None:
+    from saekit.analysis.circuits.run import METHODS, CircuitsConfig
+    from saekit.analysis.circuits.tasks import TASKS
+
+    add_dataclass_arguments(parser, CircuitsConfig, choices={"task": TASKS, "methods": METHODS})
+    parser.add_argument("--model", default="smollm2-135m", help="language model spec")
+    parser.add_argument("--out", required=True, help="folder for results.json and the plots")
+    parser.add_argument("--device", default=None, help="cpu, cuda … (default: auto)")
+
+
 def _store(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="store_command", required=True)
     imported = sub.add_parser("import", help="turn an [N, d] .npy/.safetensors into a store")
@@ -146,6 +156,13 @@ SUBCOMMANDS = (
         ("saekit probe --concepts sentiment --out probes",),
         _config("ProbeArgs", _concept_names),
         run.probe,
+    ),
+    Subcommand(
+        "circuits",
+        "find a task's circuit by patching, attribution and discrete SAE codes",
+        ("saekit circuits --task ioi --methods patching atp discrete-sae --out circuits/ioi",),
+        _circuits,
+        run.circuits,
     ),
     Subcommand(
         "hooks",

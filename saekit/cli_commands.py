@@ -203,3 +203,14 @@ def probe(args: argparse.Namespace) -> int:
         print(f"{curve.concept:14s} decodable from layer {curve.depth} (best {best:.2f})")
     print(f"table and plot in {out}")
     return 0
+
+
+def circuits(args: argparse.Namespace) -> int:
+    from saekit.analysis.circuits.run import CircuitsConfig, run_circuits, summary_lines
+    from saekit.models import load_model
+
+    config = dataclass_from_args(CircuitsConfig, args)
+    results = run_circuits(load_model(args.model, args.device), config, args.out)
+    print("\n".join(summary_lines(results)))
+    print(f"results and plots in {args.out}")
+    return 0
