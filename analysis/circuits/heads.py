@@ -121,10 +121,32 @@ def _patched_metrics(model, task, points, corrupt_z, method, layers, progress) -
     return out
 
 
+@torch.no_grad()
+def metric_with_heads_ablated(
+    model: LanguageModel, task: Task, heads: Sequence[tuple[int, int]]
+) -> float:
+    """Mean clean metric with `heads` ((layer, head) pairs) mean-ablated together: each takes
+    its mean output over the corrupted prompts and positions."""
+    points = head_points(model)
+    layers = sorted({layer for layer, _ in heads})
+    corrupt_z = model.capture(task.corrupt, [points[layer] for layer in layers], stop_early=False)
+    edits = []
+    for layer in layers:
+        name = points[layer].name
+        mean = corrupt_z[name].mean(dim=(0, 1), keepdim=True).expand_as(corrupt_z[name])
+        chosen = [head for lay, head in heads if lay == layer]
+        edits.append((points[layer], _replace_heads(chosen, mean)))
+    return float(task_metric(model, task, task.clean, edits).mean())
+
+
 def _replace_head(head: int, source: Tensor):
+    return _replace_heads([head], source)
+
+
+def _replace_heads(heads: Sequence[int], source: Tensor):
     def edit(z: Tensor) -> Tensor:
         z = z.clone()
-        z[:, :, head] = source[:, :, head].to(z)
+        z[:, :, list(heads)] = source[:, :, list(heads)].to(z)
         return z
 
     return edit

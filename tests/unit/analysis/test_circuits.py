@@ -113,3 +113,29 @@ def test_discrete_sae_codes_rank_the_planted_head_first(planted):
     others[PLANTED] = 0
     assert others.max() == 0
     assert circuit.edge_node_scores.flatten().argmax() == PLANTED[0] * 4 + PLANTED[1]
+
+
+def test_circuits_command_reports_a_task_the_model_cannot_do(tiny_lm_folder, tmp_path, capsys):
+    import json
+
+    from saekit.cli import main
+
+    args = ["circuits", "--model", str(tiny_lm_folder), "--task", "ioi", "--prompts", "8"]
+    assert main([*args, "--out", str(tmp_path), "--device", "cpu"]) == 0
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["can_do"] is False and "methods" not in results
+    assert "not scored" in capsys.readouterr().out
+
+
+def test_ablating_a_set_of_heads_matches_patching_one(planted):
+    from saekit.analysis.circuits.heads import metric_with_heads_ablated
+
+    model, task = planted
+    base = float(task_metric(model, task, task.clean).mean())
+    assert metric_with_heads_ablated(model, task, [(0, 0), (0, 3)]) == pytest.approx(base)
+    mean_ablated = head_effects(model, task, "mean-ablation", progress=False)
+    single = metric_with_heads_ablated(model, task, [PLANTED])
+    expected = base + float(mean_ablated.effects[PLANTED]) * (
+        mean_ablated.corrupt_metric - mean_ablated.clean_metric
+    )
+    assert single == pytest.approx(expected, rel=1e-4)
