@@ -212,5 +212,7 @@ def circuits(args: argparse.Namespace) -> int:
     config = dataclass_from_args(CircuitsConfig, args)
     results = run_circuits(load_model(args.model, args.device), config, args.out)
     print("\n".join(summary_lines(results)))
+    for point in results.get("feature_circuit", {}).get("faithfulness", []):
+        print(f"  top {point['nodes']:5d} features: {point['fraction']:.1%} of the metric")
     print(f"results and plots in {args.out}")
     return 0

@@ -10,11 +10,13 @@ import torch
 from torch import Tensor
 
 from saekit.analysis.circuits.discrete_sae import DiscreteSAEConfig, discrete_sae_circuit
+from saekit.analysis.circuits.features import feature_circuit
 from saekit.analysis.circuits.heads import capability, head_effects
 from saekit.analysis.circuits.plots import head_grid, roc_plot
 from saekit.analysis.circuits.scoring import THRESHOLDS, score_against_truth
 from saekit.analysis.circuits.tasks import make_task
 from saekit.models import LanguageModel
+from saekit.sae import load
 
 METHODS = ("patching", "mean-ablation", "atp", "discrete-sae")
 
@@ -33,6 +35,10 @@ class CircuitsConfig:
     """Prompt pairs each discrete-SAE trial trains on (the paper: about 10)."""
     seed: int = 0
     """Seeds the prompts."""
+    dictionaries: list[str] = field(default_factory=list)
+    """Dictionary folders to splice in (each at the hook it records) for a feature circuit."""
+    feature_sizes: list[int] = field(default_factory=lambda: [10, 30, 100, 300])
+    """Feature-circuit sizes (top-N nodes) whose faithfulness is measured."""
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.methods) - set(METHODS))
@@ -87,8 +93,25 @@ def run_circuits(model: LanguageModel, config: CircuitsConfig, out: str | Path) 
             roc, roc_truth, f"{config.task} (truth: |effect| >= {THRESHOLDS[1]})", out / "roc.png"
         )
     results["methods"] = [asdict(m) | {"scores": m.scores.tolist()} for m in methods]
+    if config.dictionaries:
+        results["feature_circuit"] = _feature_circuit(model, task, config)
     (out / "results.json").write_text(json.dumps(results, indent=1))
     return results
+
+
+def _feature_circuit(model, task, config: CircuitsConfig) -> dict:
+    dictionaries = {}
+    for folder in config.dictionaries:
+        dictionary = load(folder)
+        if dictionary.cfg.hook_name is None:
+            raise ValueError(f"the dictionary in {folder} records no hook to splice it at")
+        dictionaries[dictionary.cfg.hook_name] = dictionary
+    circuit = feature_circuit(model, task, dictionaries, config.feature_sizes)
+    return {
+        "top": {hook: [asdict(n) for n in circuit.top(hook, 20)] for hook in dictionaries},
+        "error_effects": circuit.error_effects,
+        "faithfulness": [asdict(p) for p in circuit.faithfulness],
+    }
 
 
 def _scored(method: str, effects: Tensor, seconds: float, truth) -> MethodResult:

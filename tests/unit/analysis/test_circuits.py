@@ -139,3 +139,45 @@ def test_ablating_a_set_of_heads_matches_patching_one(planted):
         mean_ablated.corrupt_metric - mean_ablated.clean_metric
     )
     assert single == pytest.approx(expected, rel=1e-4)
+
+
+def test_feature_circuit_effects_add_up_and_faithfulness_spans_none_to_all(planted):
+    from saekit.analysis.circuits.features import ERROR, feature_circuit
+    from saekit.analysis.circuits.heads import head_points
+    from saekit.hooks import keeping_grad
+    from saekit.sae import DictionaryConfig, build
+
+    model, task = planted
+    hook = "blocks.0.hook_resid_post"
+    sae = build(DictionaryConfig("standard", 32, 64, hook_name=hook))
+    circuit = feature_circuit(model, task, {hook: sae}, sizes=(0, 5, 65))
+    # latents and error decompose the activation linearly, so their AtP effects add up to the
+    # activation's own AtP effect
+    (point,) = model.resolve_hooks(hook)
+    with torch.no_grad():
+        corrupt = model.capture(task.corrupt, [point], stop_early=False)[hook]
+    with torch.enable_grad(), keeping_grad(model.module, [point]) as record:
+        task_metric(model, task, task.clean).mean().backward()
+    whole = float(((corrupt - record.activations[hook]) * record.gradients()[hook]).sum())
+    parts = float(circuit.latent_effects[hook].sum()) + circuit.error_effects[hook]
+    assert parts == pytest.approx(whole, rel=1e-3, abs=1e-5)
+    assert len(circuit.nodes) == 65 and {n.latent for n in circuit.nodes} >= {ERROR}
+    fractions = {p.nodes: p.fraction for p in circuit.faithfulness}
+    assert fractions[0] == pytest.approx(0.0, abs=1e-6)
+    assert fractions[65] == pytest.approx(1.0, abs=1e-6)
+    assert head_points(model)  # the planted model still resolves its heads
+
+
+def test_feature_circuit_refuses_a_dictionary_from_another_hook_or_width(planted):
+    from saekit.analysis.circuits.features import feature_circuit
+    from saekit.sae import DictionaryConfig, build
+
+    model, task = planted
+    other = build(DictionaryConfig("topk", 32, 64, k=4, hook_name="blocks.1.hook_resid_post"))
+    with pytest.raises(ValueError, match="trained on blocks.1.hook_resid_post"):
+        feature_circuit(model, task, {"blocks.0.hook_resid_post": other})
+    narrow = build(DictionaryConfig("topk", 16, 64, k=4))
+    with pytest.raises(ValueError, match="d_in=16"):
+        feature_circuit(model, task, {"blocks.0.hook_resid_post": narrow})
+    with pytest.raises(ValueError, match="at least one dictionary"):
+        feature_circuit(model, task, {})
