@@ -16,10 +16,14 @@ def head_grid(values: Tensor, title: str, path: str | Path) -> Path:
     """Heatmap of a `[layers, heads]` grid (signed values on a diverging scale)."""
     grid = values.float().numpy()
     bound = max(float(abs(values).nan_to_num().max()), 1e-9)
-    fig, ax = plt.subplots(figsize=(4 + grid.shape[1] * 0.3, 2 + grid.shape[0] * 0.2))
+    fig, ax = plt.subplots(figsize=(2.5 + grid.shape[1] * 0.35, 1.5 + grid.shape[0] * 0.2))
     signed = bool((values.nan_to_num() < 0).any())
     image = ax.imshow(
-        grid, cmap="RdBu_r" if signed else "viridis", vmin=-bound if signed else 0, vmax=bound
+        grid,
+        cmap="RdBu_r" if signed else "viridis",
+        vmin=-bound if signed else 0,
+        vmax=bound,
+        aspect="auto",
     )
     ax.set(xlabel="head", ylabel="layer", title=title)
     fig.colorbar(image, ax=ax, shrink=0.8)
