@@ -1,6 +1,7 @@
 """Two ranks under torchrun (gloo, CPU, one thread each) train the same dictionary as one
 process with the same global batch."""
 
+import json
 import os
 import re
 import shutil
@@ -73,7 +74,8 @@ def test_two_gloo_ranks_match_one_process(tmp_path, architecture):
 
 
 SHARE_SCRIPT = """
-import sys, torch
+import json, sys, torch
+from pathlib import Path
 from saekit.distributed import process_group_from_env
 from saekit.sae import DictionaryConfig
 from saekit.train import ArraySource, TrainConfig, train
@@ -86,7 +88,9 @@ outs = [sys.argv[1] + "/a", sys.argv[1] + "/b"]
 with process_group_from_env() as distributed:
     done = train(source, configs, outs, progress=False, distributed=distributed,
                  distribute_dictionaries=True)
-print("trained", [d.cfg.hook_name for d in done])
+    # one file per rank: the ranks' stdout shares a pipe and may interleave
+    trained = [d.cfg.hook_name for d in done]
+    Path(sys.argv[1], f"rank{distributed.rank}.json").write_text(json.dumps(trained))
 """
 
 
@@ -94,8 +98,9 @@ def test_dictionaries_can_be_shared_out_across_ranks(tmp_path):
     script = tmp_path / "share.py"
     script.write_text(SHARE_SCRIPT)
     env = os.environ | {"OMP_NUM_THREADS": "1"}
-    done = run_checked(
+    run_checked(
         [*torchrun(), "--standalone", "--nproc_per_node", "2", str(script), str(tmp_path)], env
     )
-    assert "trained ['a']" in done.stdout and "trained ['b']" in done.stdout
+    trained = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]
+    assert trained == [["a"], ["b"]]
     assert load(tmp_path / "a").cfg.hook_name == "a" and load(tmp_path / "b").cfg.hook_name == "b"
