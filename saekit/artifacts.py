@@ -30,6 +30,11 @@ def temporary_name(path: Path) -> Path:
     return path.with_name(f".{path.name}.tmp-{os.getpid()}")
 
 
+def leftover_temporaries(path: Path) -> list[Path]:
+    """Temporary files a killed writer of `path` left behind (any process)."""
+    return sorted(path.parent.glob(f".{path.name}.tmp-*"))
+
+
 def write_atomic(path: str | Path, write: Callable[[Path], None]) -> None:
     """`write(tmp)` writes the file's content to a temporary path, which is then fsynced and
     renamed over `path` (and the folder fsynced): readers and crashes see the old file or the

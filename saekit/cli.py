@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from saekit import cli_commands as run
 from saekit.cli_args import add_dataclass_arguments
+from saekit.defaults import DEFAULT_MODEL
 
 DESCRIPTION = """\
 saekit: sparse-dictionary interpretability, offline-first.
@@ -89,7 +90,7 @@ def _circuits(parser: argparse.ArgumentParser) -> None:
     from saekit.analysis.circuits.tasks import TASKS
 
     add_dataclass_arguments(parser, CircuitsConfig, choices={"task": TASKS, "methods": METHODS})
-    parser.add_argument("--model", default="smollm2-135m", help="language model spec")
+    parser.add_argument("--model", default=DEFAULT_MODEL, help="language model spec")
     parser.add_argument("--out", required=True, help="folder for results.json and the plots")
     parser.add_argument("--device", default=None, help="cpu, cuda … (default: auto)")
 

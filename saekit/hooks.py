@@ -97,10 +97,11 @@ replacement of the same shape, or None to leave the activation as it is."""
 
 
 def _edited(point: HookPoint, edit: Edit, raw: Tensor) -> Tensor | None:
-    new = edit(to_positions(raw, point))
+    value = to_positions(raw, point)
+    new = edit(value)
     if new is None:
         return None
-    if new.shape != to_positions(raw, point).shape:
+    if new.shape != value.shape:
         raise ValueError(f"a replacement at {point.name} must keep its shape {tuple(raw.shape)}")
     return from_positions(new.to(raw.dtype), point, raw.shape)
 

@@ -89,10 +89,10 @@ def head_effects(
         raise ValueError(f"unknown method {method!r}: patching, mean-ablation or atp")
     start = time.perf_counter()
     points = head_points(model)
+    with torch.no_grad(), hooks.attached(model.module, points) as corrupt_z:
+        corrupt = float(task_metric(model, task, task.corrupt).mean())  # fills corrupt_z
     with torch.no_grad():
-        corrupt_z = model.capture(task.corrupt, points, stop_early=False)
         clean = float(task_metric(model, task, task.clean).mean())
-        corrupt = float(task_metric(model, task, task.corrupt).mean())
     if method == "atp":
         raw = _attribution(model, task, points, corrupt_z)
     else:

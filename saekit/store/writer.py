@@ -5,7 +5,7 @@ from pathlib import Path
 
 from torch import Tensor
 
-from saekit.artifacts import STORE_MANIFEST, STORE_SHARDS
+from saekit.artifacts import STORE_MANIFEST, STORE_SHARDS, leftover_temporaries
 from saekit.store.manifest import Manifest, ShardInfo, StoreError, describe_differences
 from saekit.store.shard_io import write_shard
 
@@ -48,7 +48,7 @@ class StoreWriter:
         # a shard renamed just before the manifest listed it. shards/ holds only listed shards.
         listed = {Path(shard.file).name for shard in existing.shards}
         leftovers = [p for p in (folder / STORE_SHARDS).iterdir() if p.name not in listed]
-        for leftover in [*leftovers, *folder.glob(f".{STORE_MANIFEST}.tmp-*")]:
+        for leftover in [*leftovers, *leftover_temporaries(folder / STORE_MANIFEST)]:
             leftover.unlink()
         for shard in existing.shards:
             path = folder / shard.file
