@@ -18,7 +18,9 @@ import torch
 
 import saekit
 from saekit.analysis.activity import dictionary_activity
-from saekit.analysis.disentanglement.sentences import score_sentence_factors
+from saekit.analysis.disentanglement import Uncertainty
+from saekit.analysis.disentanglement.sentences import FAST, pooled_activations, score_latents
+from saekit.analysis.disentanglement.table import infomec_variants
 from saekit.data.factor_sentences import factor_sentences
 from saekit.evals.feature_stats import feature_stats, top_contexts
 from saekit.sae import Dictionary, DictionaryConfig
@@ -66,11 +68,23 @@ def analyse(model, sae: Dictionary, store: saekit.ActivationStore, hook: str) ->
         f"\nLatents: {int(activity.dead.sum())} dead, {int(activity.rare.sum())} rare, "
         f"{int(activity.dense.sum())} dense; variance explained by group: {explained}"
     )
-    scores = score_sentence_factors(model, hook, factor_sentences(), sae)
-    print("Sentence factors (gender x number x tense x sentiment) at", hook)
-    print("  " + " ".join(f"{m:>12s}" for m in ["", *scores["neurons"]]))
-    for name, row in scores.items():
-        print(f"  {name:>12s} " + " ".join(f"{v:12.3f}" for v in row.values()))
+    sentences = factor_sentences()
+    pooled = pooled_activations(model, hook, sentences.texts, sae)
+    rows = {"neurons": pooled.neurons, "dictionary": pooled.dictionary}
+    uncertainty = Uncertainty(resamples=10)
+    scores = {k: score_latents(z, sentences.factors, uncertainty) for k, z in rows.items()}
+    print(
+        f"Sentence factors (gender x number x tense x sentiment) at {hook}, value ± "
+        f"{uncertainty.confidence:.0%} interval over {uncertainty.resamples} half-samples"
+    )
+    print(f"  {'':14s}" + "".join(f"{name:>20s}" for name in rows))
+    for metric in scores["neurons"]:
+        cells = "".join(f"{str(scores[name][metric]):>20s}" for name in rows)
+        print(f"  {metric:14s}{cells}")
+    print("InfoM / InfoC with Miller–Madow MI (mm), uninformative latents left out (informative):")
+    for name, z in rows.items():
+        variants = infomec_variants(z, sentences.factors, FAST)
+        print(f"  {name:12s} " + ", ".join(f"{k} {v:.3f}" for k, v in variants.items()))
 
 
 def main() -> None:

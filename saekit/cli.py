@@ -73,10 +73,14 @@ def _config(cls_name: str, choices: Callable[[], dict] | None = None):
     return add
 
 
-def _metric_names() -> dict:
+def _disentangle(parser: argparse.ArgumentParser) -> None:
+    from saekit.analysis.disentanglement.settings import MetricOptions, Uncertainty
     from saekit.analysis.disentanglement.table import METRICS
+    from saekit.cli_configs import DisentangleArgs
 
-    return {"metrics": METRICS}
+    add_dataclass_arguments(parser, DisentangleArgs, choices={"metrics": METRICS})
+    add_dataclass_arguments(parser, MetricOptions)
+    add_dataclass_arguments(parser, Uncertainty)
 
 
 def _concept_names() -> dict:
@@ -148,7 +152,7 @@ SUBCOMMANDS = (
         "disentangle",
         "disentanglement metrics of latents vs factors",
         ("saekit disentangle --latents codes.npz --factors factors.npy --fast",),
-        _config("DisentangleArgs", _metric_names),
+        _disentangle,
         run.disentangle,
     ),
     Subcommand(

@@ -130,22 +130,28 @@ def disentangle(args: argparse.Namespace) -> int:
     import numpy as np
     from scipy import sparse
 
-    from saekit.analysis.disentanglement.table import METRICS, metric_table  # CLI may reach it
+    from saekit.analysis.disentanglement import MetricOptions, Uncertainty
+    from saekit.analysis.disentanglement.table import (  # CLI may reach it
+        METRICS,
+        metric_table,
+        table_json,
+        table_text,
+    )
+    from saekit.cli_args import dataclass_from_args
 
     path = Path(args.latents)
     latents = sparse.load_npz(path) if path.suffix == ".npz" else np.load(path)
+    uncertainty = dataclass_from_args(Uncertainty, args)
     table = metric_table(
         latents,
         np.load(args.factors),
         args.metrics or METRICS,
-        fast=args.fast,
-        dci_estimator=args.dci_estimator,
-        discrete_latents=args.discrete_latents,
+        dataclass_from_args(MetricOptions, args),
+        uncertainty,
     )
-    text = json.dumps(table, indent=1)
-    print(text)
+    print(table_text(table, uncertainty.confidence if uncertainty.resamples else None))
     if args.out:
-        Path(args.out).write_text(text)
+        Path(args.out).write_text(json.dumps(table_json(table), indent=1))
     return 0
 
 

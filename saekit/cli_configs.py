@@ -78,15 +78,10 @@ class DisentangleArgs:
     factors: str = field(kw_only=True)
     """[N, F] .npy of discrete factor values."""
     metrics: list[str] | None = None
-    """Metrics to compute (default: all)."""
-    fast: bool = False
-    """Dictionary-scale estimators: correlation-ratio SAP, L1-logistic DCI, binned InfoMEC."""
-    dci_estimator: Literal["gbt", "lasso"] | None = None
-    """gbt: the published gradient-boosted trees; lasso: fast (the default with --fast)."""
-    discrete_latents: bool = False
-    """InfoMEC: plug-in MI for discrete latents (else kNN)."""
+    """Metrics to compute (default: all). Estimator, MI correction and interval flags come
+    from `MetricOptions` and `Uncertainty` in saekit.analysis.disentanglement.settings."""
     out: str | None = None
-    """Also write the table as JSON here."""
+    """Also write the table (values, interval bounds, seed spreads, seconds) as JSON here."""
 
 
 @dataclass

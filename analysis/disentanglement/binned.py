@@ -5,12 +5,19 @@ For a sparse latent matrix only the stored entries are visited: the implicit zer
 latent all fall into one bin, whose counts per factor value are the factor's counts minus those
 of the stored entries. Work is O(nnz + L * bins * K), so latents that never fire cost nothing
 beyond their empty row of the table. Bins match `np.histogram_bin_edges(column, bins)` +
-`np.digitize` exactly."""
+`np.digitize` exactly.
+
+`correction="miller-madow"` adds the Miller–Madow term to each of the three entropies behind
+I = H(z) + H(v) - H(z, v): (m - 1) / 2N for m occupied cells, so
+I_MM = I + (m_z + m_v - m_zv - 1) / 2N. The plug-in estimate of an independent pair is biased
+upward by about (m_z - 1)(m_v - 1) / 2N; the corrected one is near 0 and is clipped at 0 so the
+normalised ratios built on it stay defined."""
 
 import numpy as np
 from scipy.special import xlogy
 
 from saekit.analysis.disentanglement.inputs import Latents, column_ranges, stored_entries
+from saekit.analysis.disentanglement.settings import Correction, check_correction
 
 
 def _bin_index(x: np.ndarray, col: np.ndarray, edges: np.ndarray, bins: int) -> np.ndarray:
@@ -30,16 +37,38 @@ def _edges(z: Latents, bins: int) -> np.ndarray:
     return np.linspace(lo, hi, bins + 1, axis=1)
 
 
-def _mi_from_counts(table: np.ndarray, n: int) -> np.ndarray:
-    """`table [L, bins, K]` joint counts -> `[L]` mutual information in nats."""
+def mi_from_counts(table: np.ndarray, n: int, correction: Correction = None) -> np.ndarray:
+    """`table [L, cells, K]` joint counts -> `[L]` mutual information in nats."""
     per_bin = table.sum(2, keepdims=True)
     per_value = table.sum(1, keepdims=True)
     terms = xlogy(table, table) - xlogy(table, per_bin) - xlogy(table, per_value)
-    return (terms.sum((1, 2)) + table.sum((1, 2)) * np.log(n)) / n
+    mi = (terms.sum((1, 2)) + table.sum((1, 2)) * np.log(n)) / n
+    if correction is None:
+        return mi
+    occupied = (per_bin > 0).sum((1, 2)) + (per_value > 0).sum((1, 2)) - (table > 0).sum((1, 2))
+    return np.maximum(mi + (occupied - 1) / (2 * n), 0.0)
 
 
-def binned_mi(z: Latents, factors: np.ndarray, bins: int = 20) -> np.ndarray:
+def discrete_mi(codes: np.ndarray, factors: np.ndarray, correction: Correction = None):
+    """`[L, F]` plug-in MI (nats) between each discrete latent (any values) and each factor."""
+    check_correction(correction)
+    n, n_latents = codes.shape
+    cells = np.stack([np.unique(c, return_inverse=True)[1] for c in codes.T], axis=1)
+    size = int(cells.max()) + 1
+    out = np.zeros((n_latents, factors.shape[1]))
+    for i, v in enumerate(factors.T):
+        k = int(v.max()) + 1
+        index = (np.arange(n_latents) * size + cells) * k + v[:, None]
+        table = np.bincount(index.ravel(), minlength=n_latents * size * k)
+        out[:, i] = mi_from_counts(table.reshape(n_latents, size, k), n, correction)
+    return out
+
+
+def binned_mi(
+    z: Latents, factors: np.ndarray, bins: int = 20, correction: Correction = None
+) -> np.ndarray:
     """`[L, F]` plug-in MI (nats) between each binned latent and each integer-coded factor."""
+    check_correction(correction)
     n, n_latents = z.shape
     edges = _edges(z, bins)
     out = np.zeros((n_latents, factors.shape[1]))
@@ -57,7 +86,7 @@ def binned_mi(z: Latents, factors: np.ndarray, bins: int = 20) -> np.ndarray:
         if zeros.any():  # implicit zeros of a sparse matrix: one bin per latent
             zero_bin = _bin_index(np.zeros(n_latents), np.arange(n_latents), edges, bins)
             table[np.arange(n_latents), zero_bin] += zeros
-        out[:, i] = _mi_from_counts(table, n)
+        out[:, i] = mi_from_counts(table, n, correction)
     return out
 
 

@@ -10,6 +10,7 @@ from sklearn.preprocessing import MaxAbsScaler, StandardScaler
 
 from saekit.analysis.disentanglement.binned import binned_mi
 from saekit.analysis.disentanglement.inputs import as_arrays, train_test
+from saekit.analysis.disentanglement.settings import Correction
 
 
 class ModularityExplicitness(NamedTuple):
@@ -19,9 +20,9 @@ class ModularityExplicitness(NamedTuple):
     """Mean over factors of the one-vs-rest ROC-AUC of a logistic regression from all latents."""
 
 
-def modularity(latents, factors, bins: int = 20) -> float:
+def modularity(latents, factors, bins: int = 20, correction: Correction = None) -> float:
     z, v = as_arrays(latents, factors)
-    mi = binned_mi(z, v, bins)  # [L, F]
+    mi = binned_mi(z, v, bins, correction)  # [L, F]
     theta = mi.max(axis=1)
     live = theta > 0
     mi, theta = mi[live], theta[live]
@@ -51,7 +52,9 @@ def explicitness(latents, factors, train_fraction: float = 0.8, seed: int = 0) -
     return float(np.mean(aucs))
 
 
-def modularity_explicitness(latents, factors, bins: int = 20) -> ModularityExplicitness:
+def modularity_explicitness(
+    latents, factors, bins: int = 20, correction: Correction = None, seed: int = 0
+) -> ModularityExplicitness:
     return ModularityExplicitness(
-        modularity(latents, factors, bins), explicitness(latents, factors)
+        modularity(latents, factors, bins, correction), explicitness(latents, factors, seed=seed)
     )

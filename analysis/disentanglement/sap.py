@@ -67,11 +67,13 @@ def sap(
     continuous_factors: bool = False,
     estimator: Literal["svm", "correlation_ratio"] = "svm",
     train_fraction: float = 0.8,
+    seed: int = 0,
 ) -> float:
     """Discrete factors: per-latent linear SVM accuracy on held-out samples (`svm`, the
     published estimator: L x F fits, slow for thousands of latents) or the correlation ratio
     eta^2 of each latent on each factor (`correlation_ratio`, vectorised, sparse-aware: the
-    fast estimator for dictionaries). Continuous factors: per-latent R^2."""
+    fast estimator for dictionaries). Continuous factors: per-latent R^2. `seed` picks the SVM's
+    held-out split."""
     if estimator not in ("svm", "correlation_ratio"):
         raise ValueError(f"estimator must be 'svm' or 'correlation_ratio', got {estimator!r}")
     z, v = as_arrays(latents, factors)
@@ -80,7 +82,7 @@ def sap(
     if continuous_factors:
         scores = _r2(dense(z), np.asarray(factors, dtype=np.float64))
     elif estimator == "svm":
-        scores = svm_accuracy(z, v, train_fraction)
+        scores = svm_accuracy(z, v, train_fraction, seed)
     else:
         scores = correlation_ratio(z, v)
     top = -np.partition(-scores, 1, axis=0)[:2]

@@ -8,10 +8,14 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
+from saekit.analysis.disentanglement.settings import MetricOptions, Uncertainty
 from saekit.analysis.disentanglement.table import flat_scores, metric_table
+from saekit.analysis.disentanglement.uncertainty import Estimate
 from saekit.data.factor_sentences import FactorSentences
 from saekit.models import LanguageModel
 from saekit.sae import Dictionary
+
+FAST = MetricOptions(fast=True)
 
 
 class PooledActivations(NamedTuple):
@@ -50,15 +54,26 @@ def pooled_activations(
     )
 
 
-def score_latents(latents: np.ndarray, factors: np.ndarray) -> dict[str, float]:
-    """Every metric with the dictionary-scale estimators, flattened to one row."""
-    return flat_scores(metric_table(latents, factors, fast=True))
+def score_latents(
+    latents: np.ndarray, factors: np.ndarray, uncertainty: Uncertainty | None = None
+) -> dict[str, Estimate]:
+    """Every metric with the dictionary-scale estimators, flattened to one row (intervals when
+    `uncertainty` is given)."""
+    return flat_scores(metric_table(latents, factors, options=FAST, uncertainty=uncertainty))
 
 
 def score_sentence_factors(
-    model: LanguageModel, hook: str, sentences: FactorSentences, dictionary: Dictionary | None
-) -> dict[str, dict[str, float]]:
+    model: LanguageModel,
+    hook: str,
+    sentences: FactorSentences,
+    dictionary: Dictionary | None,
+    uncertainty: Uncertainty | None = None,
+) -> dict[str, dict[str, Estimate]]:
     """`{"neurons": metrics, "dictionary": metrics}` at `hook` (dictionary row only if given)."""
     pooled = pooled_activations(model, hook, sentences.texts, dictionary)
     rows = {"neurons": pooled.neurons, "dictionary": pooled.dictionary}
-    return {name: score_latents(z, sentences.factors) for name, z in rows.items() if z is not None}
+    return {
+        name: score_latents(z, sentences.factors, uncertainty)
+        for name, z in rows.items()
+        if z is not None
+    }

@@ -1,15 +1,22 @@
 """Every disentanglement metric for one trained reference autoencoder, as one table row."""
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import partial
+from typing import NamedTuple
 
 import numpy as np
 import torch
 
-from saekit.analysis import disentanglement as metrics
 from saekit.analysis.activity import vae_activity
-from saekit.analysis.disentanglement.table import flat_scores, metric_table
+from saekit.analysis.disentanglement import (
+    MetricOptions,
+    Uncertainty,
+    betavae_score,
+    estimate_over_seeds,
+    factorvae_score,
+)
+from saekit.analysis.disentanglement.table import flat_scores, infomec_variants, metric_table
 from saekit.analysis.reference_models.autoencoders import QLAE, BetaVAE, ReferenceAutoencoder
 from saekit.data.dsprites import DSprites
 
@@ -25,6 +32,15 @@ class ScoringConfig:
     dci_estimator: str = "gbt"
     seed: int = 1234
     """Seed of the held-out images (different from every training seed)."""
+    uncertainty: Uncertainty = field(default_factory=lambda: Uncertainty(resamples=10, seeds=0))
+    """Intervals: half-samples of the held-out images; BetaVAE/FactorVAE rerun on fresh points."""
+
+
+class ScoredRow(NamedTuple):
+    scores: dict[str, float]
+    """Every metric's value (and reconstruction, passive count, timing)."""
+    intervals: dict[str, tuple[float, float]]
+    """Each metric's (low, high) interval."""
 
 
 @torch.no_grad()
@@ -41,34 +57,43 @@ def _reconstruction(model: ReferenceAutoencoder, images: np.ndarray) -> float:
     return float(model.bce(model.decoder(z), x))
 
 
-def score_reference(
-    model: ReferenceAutoencoder, data: DSprites, cfg: ScoringConfig
-) -> dict[str, float]:
+def score_reference(model: ReferenceAutoencoder, data: DSprites, cfg: ScoringConfig) -> ScoredRow:
     """Reconstruction (held-out per-pixel BCE), MIG, SAP, DCI, modularity/explicitness, InfoMEC
-    (on the discrete codes for a QLAE), BetaVAE and FactorVAE scores, and for a VAE the number
-    of passive variables and the mean |correlation| of its mean and sampled representations
-    with and without them; `seconds` is the scoring time."""
+    (on the discrete codes for a QLAE) and its variants, BetaVAE and FactorVAE scores, each with
+    its interval, and for a VAE the number of passive variables and the mean |correlation| of
+    its mean and sampled representations with and without them; `seconds` is the scoring time."""
     start = time.perf_counter()
     model.eval()
     batch = data.sample(cfg.eval_samples, np.random.default_rng(cfg.seed))
     z, v = _represent(model, batch.images), batch.factors
     row = {"reconstruction_bce": _reconstruction(model, batch.images[:CHUNK])}
-    table = metric_table(z, v, ("mig", "sap", "dci", "modularity"), dci_estimator=cfg.dci_estimator)
+    options = MetricOptions(dci_estimator=cfg.dci_estimator)
+    metrics = ("mig", "sap", "dci", "modularity")
+    estimates = flat_scores(metric_table(z, v, metrics, options, cfg.uncertainty))
     # InfoMEC reads a QLAE's discrete codes with the plug-in estimator, as its authors do
     is_qlae = isinstance(model, QLAE)
     codes = _represent(model, batch.images, codes=True) if is_qlae else z
-    table |= metric_table(codes, v, ("infomec",), discrete_latents=is_qlae)
-    row |= flat_scores(table)
+    options = MetricOptions(discrete_latents=is_qlae)
+    estimates |= flat_scores(metric_table(codes, v, ("infomec",), options, cfg.uncertainty))
     sizes = {"num_train": cfg.score_points, "num_eval": cfg.score_points // 2}
     represent = partial(_represent, model)
-    row["betavae"] = metrics.betavae_score(data, represent, cfg.seed, **sizes).eval_accuracy
-    row["factorvae"] = metrics.factorvae_score(
-        data, represent, cfg.seed, num_variance_estimate=cfg.eval_samples, **sizes
-    ).eval_accuracy
+    over_seeds = partial(estimate_over_seeds, cfg=replace(cfg.uncertainty, seed=cfg.seed))
+    estimates["betavae"] = over_seeds(
+        lambda seed: betavae_score(data, represent, seed, **sizes).eval_accuracy
+    )
+    estimates["factorvae"] = over_seeds(
+        lambda seed: (
+            factorvae_score(
+                data, represent, seed, num_variance_estimate=cfg.eval_samples, **sizes
+            ).eval_accuracy
+        )
+    )
+    row |= {k: e.value for k, e in estimates.items()}
+    row |= infomec_variants(codes, v, options)
     if isinstance(model, BetaVAE):
         mean, logvar = model.posterior(torch.from_numpy(batch.images[:CHUNK]))
         activity = vae_activity(mean, logvar)
         row["passive"] = int(activity.passive.sum())
         row |= {f"correlation_{k}": v for k, v in activity.correlation.items()}
     row["seconds"] = time.perf_counter() - start
-    return row
+    return ScoredRow(row, {k: (e.low, e.high) for k, e in estimates.items()})

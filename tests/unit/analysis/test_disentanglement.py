@@ -114,6 +114,8 @@ def test_disentangle_cli_writes_a_table(tmp_path, capsys):
                 str(tmp_path / "f.npy"),
                 "--dci-estimator",
                 "lasso",
+                "--resamples",
+                "4",
                 "--out",
                 str(tmp_path / "t.json"),
             ]
@@ -122,5 +124,10 @@ def test_disentangle_cli_writes_a_table(tmp_path, capsys):
     )
     table = json.loads((tmp_path / "t.json").read_text())
     assert set(table) == {"mig", "sap", "dci", "modularity", "infomec"}
-    assert table["mig"]["mig"] > 0.9 and table["infomec"]["infom"] > 0.9
+    mig_score, infom = table["mig"]["scores"]["mig"], table["infomec"]["scores"]["infom"]
+    assert mig_score["value"] > 0.9 and infom["value"] > 0.9
+    assert mig_score["low"] < mig_score["value"] < mig_score["high"]
+    assert mig_score["seed_std"] is None and table["sap"]["scores"]["sap"]["seed_std"] >= 0
     assert all(row["seconds"] >= 0 for row in table.values())
+    printed = capsys.readouterr().out
+    assert f"mig           {mig_score['value']:.3f} ± " in printed
