@@ -79,7 +79,8 @@ def analyse(model, sae: Dictionary, store: saekit.ActivationStore, hook: str) ->
     )
     print(f"  {'':14s}" + "".join(f"{name:>20s}" for name in rows))
     for metric in scores["neurons"]:
-        cells = "".join(f"{str(scores[name][metric]):>20s}" for name in rows)
+        estimates = [scores[name][metric] for name in rows]
+        cells = "".join(f"{f'{e.value:.3f} ± {e.half_width:.3f}':>20s}" for e in estimates)
         print(f"  {metric:14s}{cells}")
     print("InfoM / InfoC with Miller–Madow MI (mm), uninformative latents left out (informative):")
     for name, z in rows.items():
