@@ -1,0 +1,200 @@
+"""One call from a dictionary and its store to an explanation and scores per latent: examples
+(one store pass), explanations in batches, every scorer, each latent appended to
+`results.jsonl` as it finishes; latents already there are not recomputed unless asked."""
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, NamedTuple
+
+from tqdm.auto import tqdm
+
+from saekit import __version__
+from saekit.analysis.autointerp.clients import Client, LocalClient, OpenAIClient, OpenAIConfig
+from saekit.analysis.autointerp.examples import ExampleConfig, LatentExamples, collect_examples
+from saekit.analysis.autointerp.explainers import (
+    Explainer,
+    LLMExplainer,
+    TokenFrequencyExplainer,
+    VocabProjExplainer,
+)
+from saekit.analysis.autointerp.latents import parse_latents
+from saekit.analysis.autointerp.prompts import PROMPT_VERSION
+from saekit.analysis.autointerp.results import ResultWriter, read_results
+from saekit.analysis.autointerp.scorers import (
+    DetectionScorer,
+    EmbeddingScorer,
+    FuzzingScorer,
+    Scorer,
+    SurprisalScorer,
+)
+from saekit.analysis.autointerp.sources import LatentSource
+from saekit.analysis.autointerp.vocab import VocabTokens
+from saekit.embeddings import SentenceEmbedder
+from saekit.models import LanguageModel
+from saekit.store import ActivationStore
+
+EXPLAINERS = ("token-frequency", "vocab-projection", "llm")
+SCORERS = ("detection", "fuzzing", "embedding", "surprisal")
+
+
+@dataclass
+class InterpretConfig:
+    latents: str = "random:50"
+    """Which latents: a range 0-99, a list 3,17,42, or random:N."""
+    explainer: Literal["token-frequency", "vocab-projection", "llm"] = "token-frequency"
+    """token-frequency and vocab-projection need no model; llm asks the client."""
+    scorers: list[str] = field(default_factory=lambda: list(SCORERS))
+    """Scorers to run."""
+    client: Literal["local", "openai"] = "local"
+    """Who explains (llm) and judges (detection, fuzzing): the local model or a server."""
+    base_url: str | None = None
+    """OpenAI-compatible server root, e.g. http://localhost:8000/v1 (with --client openai)."""
+    client_model: str | None = None
+    """Model name on that server."""
+    api_key_env: str = "OPENAI_API_KEY"
+    """Environment variable holding the server's API key (never written anywhere)."""
+    concurrency: int = 4
+    """Requests in flight to the server."""
+    timeout: float = 60.0
+    """Seconds per server request."""
+    show_activations: bool = False
+    """Show the explainer 0-10 activations beside the marked tokens."""
+    batch_latents: int = 8
+    """Latents explained together (one batched generation)."""
+    recompute: bool = False
+    """Redo latents already in results.jsonl."""
+    seed: int = 0
+    examples: ExampleConfig = field(default_factory=ExampleConfig)
+
+
+class InterpretRun(NamedTuple):
+    results: dict[int, dict]
+    """Every latent's record in results.jsonl (earlier runs' included)."""
+    seconds: dict[str, float]
+    """Time spent on examples, explaining and each scorer in this run."""
+
+
+def make_client(cfg: InterpretConfig, model: LanguageModel) -> Client:
+    if cfg.client == "local":
+        return LocalClient(model)
+    if not cfg.base_url or not cfg.client_model:
+        raise ValueError("--client openai needs --base-url and --client-model")
+    return OpenAIClient(
+        OpenAIConfig(
+            cfg.base_url,
+            cfg.client_model,
+            cfg.api_key_env,
+            timeout=cfg.timeout,
+            concurrency=cfg.concurrency,
+        )
+    )
+
+
+def make_scorers(
+    names: list[str], client: Client, model: LanguageModel, embedder: SentenceEmbedder, seed: int
+) -> list[Scorer]:
+    unknown = sorted(set(names) - set(SCORERS))
+    if unknown:
+        raise ValueError(f"unknown scorers {unknown}: choose from {list(SCORERS)}")
+    made = {
+        "detection": lambda: DetectionScorer(client, model.tokenizer),
+        "fuzzing": lambda: FuzzingScorer(client, model.tokenizer, seed),
+        "embedding": lambda: EmbeddingScorer(embedder, model.tokenizer),
+        "surprisal": lambda: SurprisalScorer(model),
+    }
+    return [made[n]() for n in names]
+
+
+def make_explainer(
+    cfg: InterpretConfig,
+    client: Client,
+    model: LanguageModel,
+    vocab: dict[int, VocabTokens] | None,
+) -> Explainer:
+    if cfg.explainer == "token-frequency":
+        return TokenFrequencyExplainer(model.tokenizer)
+    if cfg.explainer == "vocab-projection":
+        if vocab is None:
+            raise ValueError("the vocab-projection explainer needs a dictionary (not neurons)")
+        return VocabProjExplainer(vocab)
+    if cfg.explainer == "llm":
+        return LLMExplainer(client, model.tokenizer, cfg.show_activations)
+    raise ValueError(f"unknown explainer {cfg.explainer!r}: choose from {list(EXPLAINERS)}")
+
+
+def _record(examples: LatentExamples, explanation, explainer: str, client: Client, scores):
+    return {
+        "latent": examples.latent,
+        "explainer": explainer,
+        "explanation": explanation.text,
+        "parsed": explanation.parsed,
+        **({} if explanation.parsed else {"raw": explanation.raw}),
+        "examples": {
+            "train": len(examples.train),
+            "activating": len(examples.activating),
+            "random": len(examples.random_negatives),
+            "hard": len(examples.hard_negatives),
+        },
+        "scores": {s.scorer: s.metrics for s in scores},
+        "predictions": {
+            s.scorer: [[p.kind, p.quantile, p.truth, round(p.score, 5)] for p in s.predictions]
+            for s in scores
+        },
+        "versions": {"prompt": PROMPT_VERSION, "judge": client.name, "saekit": __version__},
+    }
+
+
+def interpret(
+    source: LatentSource,
+    store: ActivationStore,
+    model: LanguageModel,
+    out: str | Path,
+    cfg: InterpretConfig | None = None,
+    vocab: dict[int, VocabTokens] | None = None,
+) -> InterpretRun:
+    """Explain and score the latents of `source` on `store`, results in `out/results.jsonl`;
+    `vocab` (from `vocab_projection`) is recorded with each latent and feeds that explainer."""
+    cfg = cfg or InterpretConfig()
+    out = Path(out)
+    latents = parse_latents(cfg.latents, source.n_latents, cfg.seed)
+    done = {} if cfg.recompute else read_results(out)
+    todo = [i for i in latents if i not in done]
+    client = make_client(cfg, model)
+    explainer = make_explainer(cfg, client, model, vocab)
+    embedder = SentenceEmbedder()
+    scorers = make_scorers(cfg.scorers, client, model, embedder, cfg.seed)
+    writer = ResultWriter(out)
+    seconds = {"examples": 0.0, "explain": 0.0} | {s.name: 0.0 for s in scorers}
+    if not todo:
+        return InterpretRun(done, seconds)
+    start = time.perf_counter()
+    found = collect_examples(
+        source, store, todo, cfg.examples, embed=_embed_tokens(embedder, model)
+    )
+    seconds["examples"] = time.perf_counter() - start
+    for latent, reason in found.skipped.items():
+        writer.append({"latent": latent, "skipped": reason})
+        done[latent] = {"latent": latent, "skipped": reason}
+    ready = [found.latents[i] for i in todo if i in found.latents]
+    for first in tqdm(range(0, len(ready), cfg.batch_latents), desc="interpret", unit="batch"):
+        batch = ready[first : first + cfg.batch_latents]
+        start = time.perf_counter()
+        explanations = explainer.explain(batch)
+        seconds["explain"] += time.perf_counter() - start
+        for examples, explanation in zip(batch, explanations, strict=True):
+            scores = []
+            for scorer in scorers if explanation.parsed else []:
+                start = time.perf_counter()
+                scores.append(scorer.score(examples, explanation.text))
+                seconds[scorer.name] += time.perf_counter() - start
+            record = _record(examples, explanation, explainer.name, client, scores)
+            if vocab is not None:
+                record["vocab"] = vocab[examples.latent]._asdict()
+            writer.append(record)
+            done[examples.latent] = record
+    return InterpretRun(done, seconds)
+
+
+def _embed_tokens(embedder: SentenceEmbedder, model: LanguageModel):
+    return lambda token_lists: embedder.embed([model.tokenizer.decode(t) for t in token_lists])

@@ -1,0 +1,57 @@
+"""The prompts: explaining a latent from marked examples, and the yes/no questions the
+detection and fuzzing scorers ask. `PROMPT_VERSION` is recorded with every result."""
+
+PROMPT_VERSION = "1"
+MARKER = "[EXPLANATION]:"
+
+Messages = list[dict[str, str]]
+
+EXPLAIN_SYSTEM = (
+    "You are a meticulous AI researcher explaining a neuron in a language model. You see text "
+    "examples where it fires; the tokens where it fires are marked between << and >>. Say in "
+    "one short phrase what the marked tokens have in common (the concept, word class or "
+    f"pattern), not what the texts are about. Answer with one line: {MARKER} <phrase>"
+)
+
+
+def explain_messages(examples: list[str], activations: list[str] | None = None) -> Messages:
+    lines = [f"Example {i + 1}: {text}" for i, text in enumerate(examples)]
+    if activations:
+        lines += ["", "Marked tokens with activation (0-10):"]
+        lines += [f"Example {i + 1}: {a}" for i, a in enumerate(activations)]
+    return [
+        {"role": "system", "content": EXPLAIN_SYSTEM},
+        {"role": "user", "content": "\n".join(lines) + f"\n\n{MARKER}"},
+    ]
+
+
+def parse_explanation(answer: str) -> str | None:
+    """The text after the last marker (or the whole answer's first line when the model put
+    only the phrase); None when nothing usable came back."""
+    text = answer.rsplit(MARKER, 1)[-1] if MARKER in answer else answer
+    line = text.strip().split("\n")[0].strip().strip('"').strip()
+    return line if line and len(line) <= 300 else None
+
+
+def detection_messages(explanation: str, text: str) -> Messages:
+    return [
+        {
+            "role": "user",
+            "content": (
+                f'A neuron fires on: "{explanation}".\nText: {text}\n'
+                "Does the neuron fire somewhere in this text? Answer Yes or No."
+            ),
+        }
+    ]
+
+
+def fuzzing_messages(explanation: str, text: str) -> Messages:
+    return [
+        {
+            "role": "user",
+            "content": (
+                f'A neuron fires on: "{explanation}".\nText (tokens marked with << >>): {text}\n'
+                "Are the marked tokens what the neuron fires on? Answer Yes or No."
+            ),
+        }
+    ]

@@ -1,0 +1,56 @@
+"""What gives latent activations for store rows: a dictionary encoding the store's activations,
+or (for features whose meaning is known, e.g. in tests) indicators on the rows' tokens."""
+
+from collections.abc import Sequence
+from typing import Protocol
+
+import torch
+from torch import Tensor
+
+from saekit.sae import Dictionary
+
+
+class LatentSource(Protocol):
+    hook: str | None
+    """The store hook whose activations are encoded (None: only tokens are read)."""
+    n_latents: int
+
+    def __call__(self, acts: Tensor | None, tokens: Tensor) -> Tensor:
+        """`[rows, n_latents]` activations (>= 0) for rows of the store."""
+        ...
+
+
+class DictionarySource:
+    def __init__(self, dictionary: Dictionary, hook: str | None = None):
+        self.dictionary = dictionary
+        self.hook = hook or dictionary.cfg.hook_name
+        self.n_latents = dictionary.cfg.d_sae
+
+    @torch.no_grad()
+    def __call__(self, acts: Tensor | None, tokens: Tensor) -> Tensor:
+        return self.dictionary.encode(acts.float()).clamp_min(0)
+
+
+class TokenIndicatorSource:
+    """Latent i is 1 on every row whose token is in `token_sets[i]`: a feature with a known
+    explanation."""
+
+    hook = None
+
+    def __init__(self, token_sets: Sequence[set[int]]):
+        self.token_sets = [torch.tensor(sorted(s), dtype=torch.long) for s in token_sets]
+        self.n_latents = len(token_sets)
+
+    def __call__(self, acts: Tensor | None, tokens: Tensor) -> Tensor:
+        return torch.stack([torch.isin(tokens, ids) for ids in self.token_sets], 1).float()
+
+
+class NeuronSource:
+    """The hook's raw neurons as latents (positive part): the baseline dictionaries are
+    compared against (delphi: SAE latents are more interpretable than neurons)."""
+
+    def __init__(self, hook: str, d: int):
+        self.hook, self.n_latents = hook, d
+
+    def __call__(self, acts: Tensor | None, tokens: Tensor) -> Tensor:
+        return acts.float().clamp_min(0)

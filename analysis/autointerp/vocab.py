@@ -1,0 +1,46 @@
+"""Output-side view of a latent: the tokens its decoder direction promotes and suppresses
+through the unembedding ("VocabProj", Gur-Arieh et al.; the logit lens on W_dec rows), with the
+final norm's weight folded in (Gemma's norms scale by 1 + weight)."""
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import torch
+
+from saekit.models import LanguageModel
+from saekit.sae import Dictionary
+
+
+class VocabTokens(NamedTuple):
+    promoted: list[str]
+    suppressed: list[str]
+
+
+def _final_norm_scale(model: LanguageModel) -> torch.Tensor:
+    inner = getattr(model.module, "model", model.module)
+    norm = getattr(inner, "norm", None)
+    if norm is None or getattr(norm, "weight", None) is None:
+        return torch.ones(model.module.get_output_embeddings().weight.shape[1])
+    weight = norm.weight.detach().float()
+    return 1 + weight if model.module.config.model_type.startswith("gemma") else weight
+
+
+@torch.no_grad()
+def vocab_projection(
+    dictionary: Dictionary, model: LanguageModel, latents: Sequence[int], k: int = 10
+) -> dict[int, VocabTokens]:
+    """Per latent, the `k` tokens with the largest and the smallest logit change per unit of it."""
+    unembed = model.module.get_output_embeddings().weight.detach().float().cpu()
+    directions = dictionary.W_dec.detach().float().cpu()[list(latents)]
+    if directions.shape[1] != unembed.shape[1]:
+        raise ValueError(
+            f"the dictionary writes {directions.shape[1]}-d vectors but the model's unembedding "
+            f"reads {unembed.shape[1]}-d: it was not trained on this model's residual stream"
+        )
+    logits = (directions * _final_norm_scale(model).cpu()) @ unembed.T
+    top, bottom = logits.topk(k, dim=1).indices, (-logits).topk(k, dim=1).indices
+    decode = model.tokenizer.decode
+    return {
+        latent: VocabTokens([decode([int(t)]) for t in up], [decode([int(t)]) for t in down])
+        for latent, up, down in zip(latents, top, bottom, strict=True)
+    }
