@@ -99,6 +99,20 @@ def _circuits(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default=None, help="cpu, cuda … (default: auto)")
 
 
+def _interpret(parser: argparse.ArgumentParser) -> None:
+    from saekit.analysis.autointerp.pipeline import SCORERS, InterpretConfig
+
+    add_dataclass_arguments(parser, InterpretConfig, choices={"scorers": SCORERS})
+    parser.add_argument("--acts", required=True, help="activation store the latents are read on")
+    parser.add_argument("--dictionary", help="dictionary folder (omit with --neurons)")
+    parser.add_argument(
+        "--neurons", metavar="HOOK", help="interpret the raw neurons of this store hook instead"
+    )
+    parser.add_argument("--model", default=DEFAULT_MODEL, help="judge / surprisal / tokenizer")
+    parser.add_argument("--out", required=True, help="folder for results.jsonl")
+    parser.add_argument("--device", default=None, help="cpu, cuda … (default: auto)")
+
+
 def _store(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="store_command", required=True)
     imported = sub.add_parser("import", help="turn an [N, d] .npy/.safetensors into a store")
@@ -168,6 +182,17 @@ SUBCOMMANDS = (
         ("saekit circuits --task ioi --methods patching atp discrete-sae --out circuits/ioi",),
         _circuits,
         run.circuits,
+    ),
+    Subcommand(
+        "interpret",
+        "explain every latent and score the explanations (auto-interp)",
+        (
+            "saekit interpret --dictionary sae --acts acts --latents random:50 --out interp",
+            "saekit interpret --dictionary sae --acts acts --explainer llm --client openai "
+            "--base-url http://localhost:8000/v1 --client-model qwen --out interp",
+        ),
+        _interpret,
+        run.interpret,
     ),
     Subcommand(
         "hooks",

@@ -155,6 +155,36 @@ def disentangle(args: argparse.Namespace) -> int:
     return 0
 
 
+def interpret(args: argparse.Namespace) -> int:
+    from saekit.analysis.autointerp.latents import parse_latents
+    from saekit.analysis.autointerp.pipeline import InterpretConfig, interpret
+    from saekit.analysis.autointerp.sources import DictionarySource, NeuronSource, check_pairing
+    from saekit.analysis.autointerp.summary import summary_text
+    from saekit.analysis.autointerp.vocab import vocab_projection
+    from saekit.models import load_model
+    from saekit.sae import load
+    from saekit.store import ActivationStore
+
+    if bool(args.dictionary) == bool(args.neurons):
+        raise ValueError("pass either --dictionary or --neurons HOOK")
+    config = dataclass_from_args(InterpretConfig, args)
+    store = ActivationStore.open(args.acts, verify="size")
+    model = load_model(args.model, args.device)
+    vocab = None
+    if args.neurons:
+        source = NeuronSource(args.neurons, store.d(args.neurons))
+    else:
+        dictionary = load(args.dictionary)
+        check_pairing(dictionary, store.manifest.model, store.hooks)
+        source = DictionarySource(dictionary)
+        latents = parse_latents(config.latents, source.n_latents, config.examples.seed)
+        vocab = vocab_projection(dictionary, model, latents)
+    run = interpret(source, store, model, args.out, config, vocab)
+    print(summary_text(run.results))
+    print(f"results in {args.out}/results.jsonl")
+    return 0
+
+
 def hooks(args: argparse.Namespace) -> int:
     from saekit.models import load_model
 

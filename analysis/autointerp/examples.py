@@ -27,7 +27,8 @@ class ExampleConfig:
     before: int = 24
     """Tokens before the activating one, so it sits about three quarters in."""
     n_train: int = 20
-    """Activating examples shown to the explainer."""
+    """Activating examples shown to the explainer (at most half of a latent's, so test
+    examples are always left)."""
     train_sampling: Literal["top", "quantiles"] = "top"
     """top: the strongest activations; quantiles: spread over the activation quantiles."""
     n_quantiles: int = 10
@@ -183,10 +184,11 @@ def collect_examples(
                 f"(< min_activating={cfg.min_activating})"
             )
             continue
+        n_train = min(cfg.n_train, len(candidates) // 2)  # always leave test examples
         if cfg.train_sampling == "top":
-            train_spans, rest = candidates[: cfg.n_train], candidates[cfg.n_train :]
+            train_spans, rest = candidates[:n_train], candidates[n_train:]
         else:
-            per = max(1, cfg.n_train // cfg.n_quantiles)
+            per = max(1, n_train // cfg.n_quantiles)
             train_spans = [c for c, _ in _by_quantile(candidates, cfg.n_quantiles, per, rng)]
             rest = [c for c in candidates if c not in train_spans]
         test = _by_quantile(rest, cfg.n_quantiles, cfg.test_per_quantile, rng) if rest else []

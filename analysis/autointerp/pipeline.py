@@ -58,13 +58,14 @@ class InterpretConfig:
     """Requests in flight to the server."""
     timeout: float = 60.0
     """Seconds per server request."""
+    retries: int = 4
+    """Retries of a server request after a 429, a 5xx, a timeout or a refused connection."""
     show_activations: bool = False
     """Show the explainer 0-10 activations beside the marked tokens."""
     batch_latents: int = 8
     """Latents explained together (one batched generation)."""
     recompute: bool = False
     """Redo latents already in results.jsonl."""
-    seed: int = 0
     examples: ExampleConfig = field(default_factory=ExampleConfig)
 
 
@@ -86,6 +87,7 @@ def make_client(cfg: InterpretConfig, model: LanguageModel) -> Client:
             cfg.client_model,
             cfg.api_key_env,
             timeout=cfg.timeout,
+            retries=cfg.retries,
             concurrency=cfg.concurrency,
         )
     )
@@ -157,13 +159,13 @@ def interpret(
     `vocab` (from `vocab_projection`) is recorded with each latent and feeds that explainer."""
     cfg = cfg or InterpretConfig()
     out = Path(out)
-    latents = parse_latents(cfg.latents, source.n_latents, cfg.seed)
+    latents = parse_latents(cfg.latents, source.n_latents, cfg.examples.seed)
     done = {} if cfg.recompute else read_results(out)
     todo = [i for i in latents if i not in done]
     client = make_client(cfg, model)
     explainer = make_explainer(cfg, client, model, vocab)
     embedder = SentenceEmbedder()
-    scorers = make_scorers(cfg.scorers, client, model, embedder, cfg.seed)
+    scorers = make_scorers(cfg.scorers, client, model, embedder, cfg.examples.seed)
     writer = ResultWriter(out)
     seconds = {"examples": 0.0, "explain": 0.0} | {s.name: 0.0 for s in scorers}
     if not todo:

@@ -26,11 +26,17 @@ def explain_messages(examples: list[str], activations: list[str] | None = None) 
 
 
 def parse_explanation(answer: str) -> str | None:
-    """The text after the last marker (or the whole answer's first line when the model put
-    only the phrase); None when nothing usable came back."""
-    text = answer.rsplit(MARKER, 1)[-1] if MARKER in answer else answer
-    line = text.strip().split("\n")[0].strip().strip('"').strip()
-    return line if line and len(line) <= 300 else None
+    """The text after the last marker; without a marker, an answer of one short line is taken
+    as the phrase itself. None (a failed parse) for anything else: empty, several lines
+    without the marker, or too long."""
+    if MARKER in answer:
+        text = answer.rsplit(MARKER, 1)[-1].strip().split("\n")[0]
+    elif "\n" not in answer.strip() and len(answer.split()) <= 12:
+        text = answer
+    else:
+        return None
+    text = text.strip().strip('"').strip()
+    return text if text and len(text) <= 300 else None
 
 
 def detection_messages(explanation: str, text: str) -> Messages:

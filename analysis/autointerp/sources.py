@@ -54,3 +54,19 @@ class NeuronSource:
 
     def __call__(self, acts: Tensor | None, tokens: Tensor) -> Tensor:
         return acts.float().clamp_min(0)
+
+
+def check_pairing(dictionary: Dictionary, store_model: str, store_hooks: Sequence[str]) -> None:
+    """A dictionary and a store belong together: same model, and the store holds its hook."""
+    model = dictionary.cfg.model_name
+    if model and store_model and model != store_model:
+        raise ValueError(
+            f"the dictionary was trained on {model!r} but the store holds {store_model!r} "
+            "activations: pass the store harvested from the dictionary's model"
+        )
+    hook = dictionary.cfg.hook_name
+    if hook and hook not in store_hooks:
+        raise ValueError(
+            f"the dictionary reads {hook!r} but the store holds {list(store_hooks)}: "
+            "pass a store harvested at that hook"
+        )

@@ -1,0 +1,119 @@
+"""Auto-interp on the default model: explanations that are known to be true beat shuffled ones
+under the embedding scorer (the offline judge's detection/fuzzing are reported by `make
+interpret`, not asserted: at 135M parameters it is near chance), and the whole pipeline against
+a real HTTP server — an unparseable answer recorded, resumable by latent, the API key in no file."""
+
+import json
+
+import pytest
+from scipy.stats import wilcoxon
+
+from saekit.analysis.autointerp.clients import ClientError
+from saekit.analysis.autointerp.examples import ExampleConfig, collect_examples
+from saekit.analysis.autointerp.ground_truth import KNOWN_FEATURES, known_source
+from saekit.analysis.autointerp.pipeline import InterpretConfig, interpret
+from saekit.analysis.autointerp.results import RESULTS
+from saekit.analysis.autointerp.scorers import EmbeddingScorer
+from saekit.analysis.autointerp.sources import DictionarySource
+from saekit.embeddings import SentenceEmbedder
+from tests.unit.analysis.autointerp.fake_openai import FakeOpenAI, answer
+
+KEY = "sk-integration-secret-42"
+SMALL = ExampleConfig(n_train=6, n_quantiles=3, test_per_quantile=2, n_random=4, n_hard=2)
+
+
+def test_true_explanations_beat_shuffled_ones_under_the_embedding_scorer(smollm2, layer6_store):
+    embedder = SentenceEmbedder()
+    source = known_source(smollm2.tokenizer)
+    cfg = ExampleConfig(n_train=10, n_quantiles=5, test_per_quantile=2, n_random=6, n_hard=4)
+    embed = lambda ts: embedder.embed([smollm2.tokenizer.decode(t) for t in ts])  # noqa: E731
+    found = collect_examples(source, layer6_store, range(source.n_latents), cfg, embed)
+    assert len(found.latents) >= 6, found.skipped
+    scorer = EmbeddingScorer(embedder, smollm2.tokenizer)
+    true = [f.explanation for f in KNOWN_FEATURES]
+    right, wrong = [], []
+    for i, examples in found.latents.items():  # each feature's own explanation vs all others'
+        auc = [scorer.score(examples, text).metrics["roc_auc"] for text in true]
+        right.append(auc[i])
+        wrong.append(sum(auc[:i] + auc[i + 1 :]) / (len(auc) - 1))
+    assert wilcoxon(right, wrong, alternative="greater").pvalue < 0.05, (right, wrong)
+    assert sum(right) / len(right) > sum(wrong) / len(wrong) + 0.05
+
+
+@pytest.fixture
+def server():
+    fake = FakeOpenAI()
+    yield fake
+    fake.close()
+
+
+def test_pipeline_against_a_server_resumes_and_writes_no_key(
+    smollm2, layer6_store, layer6_sae, tmp_path, server, monkeypatch
+):
+    monkeypatch.setenv("SAEKIT_TEST_KEY", KEY)
+    _, sae = layer6_sae
+    source = DictionarySource(sae)
+    latents = list(range(40))
+    cfg = InterpretConfig(
+        latents="0-39",
+        explainer="llm",
+        scorers=["detection"],
+        client="openai",
+        base_url=server.base_url,
+        client_model="explainer",
+        api_key_env="SAEKIT_TEST_KEY",
+        concurrency=1,  # the server answers from a script, in request order
+        batch_latents=64,
+        examples=SMALL,
+    )
+    explanations = [
+        (200, answer("[EXPLANATION]: words about places")),
+        (200, answer("I am not sure.\nThese examples are all different.")),  # no marker
+    ]
+    server.script.extend(explanations + [(200, answer("ok"))] * 38)
+    run = interpret(source, layer6_store, smollm2, tmp_path, cfg)
+    records = [json.loads(line) for line in (tmp_path / RESULTS).read_text().splitlines()]
+    assert sorted(r["latent"] for r in records) == latents
+    explained = [r for r in records if "skipped" not in r]
+    assert explained, "every latent skipped"
+    first, second = explained[0], explained[1]
+    assert first["explanation"] == "words about places" and first["parsed"]
+    assert first["scores"]["detection"]["balanced_accuracy"] == 0.5  # "ok" is neither yes nor no
+    assert (
+        not second["parsed"] and second["raw"].startswith("I am not sure") and not second["scores"]
+    )
+    assert first["versions"]["judge"].startswith("openai:explainer@")
+    for path in tmp_path.rglob("*"):
+        assert KEY not in path.read_text(errors="replace")
+
+    # resume: nothing is asked again; a torn last line is redone, alone
+    asked = len(server.requests)
+    assert (
+        interpret(source, layer6_store, smollm2, tmp_path, cfg).results.keys() == run.results.keys()
+    )
+    assert len(server.requests) == asked
+    text = (tmp_path / RESULTS).read_text()
+    last = records[-1]["latent"]
+    (tmp_path / RESULTS).write_text(text[: text.rstrip("\n").rfind("\n") + 1] + '{"latent": ')
+    rerun = interpret(source, layer6_store, smollm2, tmp_path, cfg)
+    assert last in rerun.results and len((tmp_path / RESULTS).read_text().splitlines()) == 40
+
+
+def test_an_unreachable_server_fails_clearly_and_writes_nothing_partial(
+    smollm2, layer6_store, layer6_sae, tmp_path
+):
+    _, sae = layer6_sae
+    cfg = InterpretConfig(
+        latents="0-5",
+        explainer="llm",
+        scorers=["detection"],
+        client="openai",
+        base_url="http://127.0.0.1:9/v1",
+        client_model="m",
+        retries=1,
+        examples=SMALL,
+    )
+    with pytest.raises(ClientError, match="cannot reach the server"):
+        interpret(DictionarySource(sae), layer6_store, smollm2, tmp_path, cfg)
+    lines = (tmp_path / RESULTS).read_text().splitlines() if (tmp_path / RESULTS).exists() else []
+    assert all("skipped" in json.loads(line) for line in lines)
