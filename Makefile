@@ -5,7 +5,7 @@ STAMP := $(VENV)/.saekit-installed
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: env demo test lint disentanglement circuits bench-harvest bench-train bench-disentangle bench-circuits clean
+.PHONY: env demo test lint disentanglement circuits interpret bench-harvest bench-train bench-disentangle bench-circuits bench-autointerp clean
 
 $(STAMP): pyproject.toml setup.py Makefile
 	python3 -m venv $(VENV)
@@ -36,6 +36,9 @@ disentanglement: env
 circuits: env
 	$(PY) recipes/circuits.py --out circuits_out
 
+interpret: env
+	$(PY) recipes/interpret.py --out interpret_out
+
 bench-harvest: env
 	$(PY) benchmarks/harvest.py
 
@@ -45,8 +48,11 @@ bench-disentangle: env
 bench-circuits: env
 	$(PY) benchmarks/circuits.py
 
+bench-autointerp: env
+	$(PY) benchmarks/autointerp.py
+
 bench-train: env
 	$(PY) benchmarks/train_vs_peers.py --repeat 3
 
 clean:
-	rm -rf $(VENV) demo_out disentanglement_out circuits_out
+	rm -rf $(VENV) demo_out disentanglement_out circuits_out interpret_out

@@ -117,3 +117,35 @@ def test_an_unreachable_server_fails_clearly_and_writes_nothing_partial(
         interpret(DictionarySource(sae), layer6_store, smollm2, tmp_path, cfg)
     lines = (tmp_path / RESULTS).read_text().splitlines() if (tmp_path / RESULTS).exists() else []
     assert all("skipped" in json.loads(line) for line in lines)
+
+
+def test_vocab_projection_finds_the_token_a_direction_writes(smollm2):
+    from types import SimpleNamespace
+
+    import torch
+
+    from saekit.analysis.autointerp.vocab import vocab_projection
+
+    unembed = smollm2.module.get_output_embeddings().weight.detach()
+    norm = smollm2.module.model.norm.weight.detach()
+    token = smollm2.tokenizer(" Paris", add_special_tokens=False).input_ids[0]
+    rows = torch.stack([unembed[token] / norm, -unembed[token] / norm])  # write it, suppress it
+    fake = SimpleNamespace(W_dec=rows)
+    projected = vocab_projection(fake, smollm2, [0, 1], k=3)
+    # the norm's weight cancels, leaving the unembedding's own similarities to " Paris"
+    expected = (unembed.float() @ unembed[token].float()).topk(3).indices
+    words = [smollm2.tokenizer.decode([int(t)]) for t in expected]
+    assert projected[0].promoted == words and projected[1].suppressed == words
+    with pytest.raises(ValueError, match="not trained on this model"):
+        vocab_projection(SimpleNamespace(W_dec=torch.ones(2, 7)), smollm2, [0])
+
+
+def test_a_store_from_another_model_is_refused(layer6_sae, layer6_store):
+    from saekit.analysis.autointerp.sources import check_pairing
+
+    _, sae = layer6_sae
+    with pytest.raises(ValueError, match="trained on 'smollm2-135m' but the store holds 'gpt2'"):
+        check_pairing(sae, "gpt2", layer6_store.hooks)
+    with pytest.raises(ValueError, match="reads 'blocks.6.hook_resid_post'"):
+        check_pairing(sae, layer6_store.manifest.model, ["blocks.3.hook_resid_post"])
+    check_pairing(sae, layer6_store.manifest.model, layer6_store.hooks)
