@@ -25,6 +25,7 @@ from saekit.analysis.autointerp.scorers import (
     DetectionScorer,
     EmbeddingScorer,
     FuzzingScorer,
+    InterventionScorer,
     Scorer,
     SurprisalScorer,
 )
@@ -32,10 +33,12 @@ from saekit.analysis.autointerp.sources import LatentSource
 from saekit.analysis.autointerp.vocab import VocabTokens
 from saekit.embeddings import SentenceEmbedder
 from saekit.models import LanguageModel
+from saekit.sae import Dictionary
 from saekit.store import ActivationStore
 
 EXPLAINERS = ("token-frequency", "vocab-projection", "llm")
-SCORERS = ("detection", "fuzzing", "embedding", "surprisal")
+SCORERS = ("detection", "fuzzing", "embedding", "surprisal", "intervention")
+DEFAULT_SCORERS = ("detection", "fuzzing", "embedding", "surprisal")
 
 
 @dataclass
@@ -44,8 +47,9 @@ class InterpretConfig:
     """Which latents: a range 0-99, a list 3,17,42, or random:N."""
     explainer: Literal["token-frequency", "vocab-projection", "llm"] = "token-frequency"
     """token-frequency and vocab-projection need no model; llm asks the client."""
-    scorers: list[str] = field(default_factory=lambda: list(SCORERS))
-    """Scorers to run."""
+    scorers: list[str] = field(default_factory=lambda: list(DEFAULT_SCORERS))
+    """Scorers to run (intervention, which steers the latent, is opt-in: it needs a dictionary
+    and is the slowest)."""
     client: Literal["local", "openai"] = "local"
     """Who explains (llm) and judges (detection, fuzzing): the local model or a server."""
     base_url: str | None = None
@@ -94,16 +98,24 @@ def make_client(cfg: InterpretConfig, model: LanguageModel) -> Client:
 
 
 def make_scorers(
-    names: list[str], client: Client, model: LanguageModel, embedder: SentenceEmbedder, seed: int
+    names: list[str],
+    client: Client,
+    model: LanguageModel,
+    embedder: SentenceEmbedder,
+    seed: int,
+    dictionary: Dictionary | None = None,
 ) -> list[Scorer]:
     unknown = sorted(set(names) - set(SCORERS))
     if unknown:
         raise ValueError(f"unknown scorers {unknown}: choose from {list(SCORERS)}")
+    if "intervention" in names and dictionary is None:
+        raise ValueError("the intervention scorer steers a dictionary's latent: not for neurons")
     made = {
         "detection": lambda: DetectionScorer(client, model.tokenizer),
         "fuzzing": lambda: FuzzingScorer(client, model.tokenizer, seed),
         "embedding": lambda: EmbeddingScorer(embedder, model.tokenizer),
         "surprisal": lambda: SurprisalScorer(model),
+        "intervention": lambda: InterventionScorer(model, dictionary),
     }
     return [made[n]() for n in names]
 
@@ -165,7 +177,8 @@ def interpret(
     client = make_client(cfg, model)
     explainer = make_explainer(cfg, client, model, vocab)
     embedder = SentenceEmbedder()
-    scorers = make_scorers(cfg.scorers, client, model, embedder, cfg.examples.seed)
+    dictionary = getattr(source, "dictionary", None)
+    scorers = make_scorers(cfg.scorers, client, model, embedder, cfg.examples.seed, dictionary)
     writer = ResultWriter(out)
     seconds = {"examples": 0.0, "explain": 0.0} | {s.name: 0.0 for s in scorers}
     if not todo:

@@ -149,3 +149,20 @@ def test_a_store_from_another_model_is_refused(layer6_sae, layer6_store):
     with pytest.raises(ValueError, match="reads 'blocks.6.hook_resid_post'"):
         check_pairing(sae, layer6_store.manifest.model, ["blocks.3.hook_resid_post"])
     check_pairing(sae, layer6_store.manifest.model, layer6_store.hooks)
+
+
+def test_intervention_reaches_the_target_kl_and_scores_the_change(
+    smollm2, layer6_store, layer6_sae
+):
+    from saekit.analysis.autointerp.scorers import InterventionScorer
+
+    _, sae = layer6_sae
+    found = collect_examples(DictionarySource(sae), layer6_store, range(8), SMALL)
+    examples = next(iter(found.latents.values()))
+    scorer = InterventionScorer(smollm2, sae, prompts=("The", "Yesterday I"), new_tokens=6)
+    result = scorer.score(examples, "anything")
+    assert abs(result.metrics["kl"] - 0.5) < 0.1 and result.metrics["strength"] > 0
+    assert [p.kind for p in result.predictions] == ["clean", "clean", "steered", "steered"]
+    steered = scorer.steered_texts(examples)
+    assert steered.clean != steered.steered  # the latent changed what the model writes
+    assert 0.0 <= result.metrics["roc_auc"] <= 1.0

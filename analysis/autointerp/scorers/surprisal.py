@@ -13,7 +13,7 @@ from saekit.models import LanguageModel
 NEUTRAL = "text of any kind"
 
 
-def _prefix(explanation: str) -> str:
+def explanation_prefix(explanation: str) -> str:
     return f"The following text is about {explanation}:\n"
 
 
@@ -51,8 +51,8 @@ class SurprisalScorer:
         drop = [
             neutral - explained
             for neutral, explained in zip(
-                self.losses(_prefix(NEUTRAL), tokens),
-                self.losses(_prefix(explanation), tokens),
+                self.losses(explanation_prefix(NEUTRAL), tokens),
+                self.losses(explanation_prefix(explanation), tokens),
                 strict=True,
             )
         ]
