@@ -39,25 +39,15 @@ def parse_explanation(answer: str) -> str | None:
     return text if text and len(text) <= 300 else None
 
 
+def _yes_no(explanation: str, label: str, text: str, question: str) -> Messages:
+    body = f'A neuron fires on: "{explanation}".\n{label}: {text}\n{question} Answer Yes or No.'
+    return [{"role": "user", "content": body}]
+
+
 def detection_messages(explanation: str, text: str) -> Messages:
-    return [
-        {
-            "role": "user",
-            "content": (
-                f'A neuron fires on: "{explanation}".\nText: {text}\n'
-                "Does the neuron fire somewhere in this text? Answer Yes or No."
-            ),
-        }
-    ]
+    return _yes_no(explanation, "Text", text, "Does the neuron fire somewhere in this text?")
 
 
 def fuzzing_messages(explanation: str, text: str) -> Messages:
-    return [
-        {
-            "role": "user",
-            "content": (
-                f'A neuron fires on: "{explanation}".\nText (tokens marked with << >>): {text}\n'
-                "Are the marked tokens what the neuron fires on? Answer Yes or No."
-            ),
-        }
-    ]
+    question = "Are the marked tokens what the neuron fires on?"
+    return _yes_no(explanation, "Text (tokens marked with << >>)", text, question)
