@@ -21,8 +21,8 @@ def test_neurons_and_sae_latents_scored_side_by_side(smollm2, layer6_sae):
     alone = pooled_activations(smollm2, HOOK, sentences.texts[1234:1235], sae)
     assert np.allclose(alone.neurons[0], pooled.neurons[1234], atol=1e-4)
     assert np.allclose(alone.dictionary[0], pooled.dictionary[1234], atol=1e-4)
-    neurons = score_latents(pooled.neurons, sentences.factors)
-    latents = score_latents(pooled.dictionary, sentences.factors)
+    neurons = {k: e.value for k, e in score_latents(pooled.neurons, sentences.factors).items()}
+    latents = {k: e.value for k, e in score_latents(pooled.dictionary, sentences.factors).items()}
     # every factor is linearly decodable from layer 6, and the SAE keeps that information
     assert neurons["dci_i"] > 0.97 and neurons["explicitness"] > 0.97
     assert latents["dci_i"] > 0.9 and latents["explicitness"] > 0.9
