@@ -56,16 +56,20 @@ def ground_truth(model, store, scorers, explainers, cfg: ExampleConfig) -> dict:
         "scorers": {},
     }
     for scorer in scorers:
-        auc = {
+        auc = {  # an explanation that could not be parsed ('') is not scored
             name: [
-                scorer.score(found.latents[i], text).metrics["roc_auc"]
+                scorer.score(found.latents[i], text).metrics["roc_auc"] if text else None
                 for i, text in zip(features, texts, strict=True)
             ]
             for name, texts in sets.items()
         }
         p = wilcoxon(auc["true"], auc["shuffled"], alternative="greater").pvalue
         out["scorers"][scorer.name] = {"roc_auc": auc, "p_true_over_shuffled": float(p)}
-        means = ", ".join(f"{k} {np.mean(v):.3f}" for k, v in auc.items())
+        means = ", ".join(
+            f"{k} {np.mean([a for a in v if a is not None]):.3f} ({sum(a is not None for a in v)})"
+            for k, v in auc.items()
+            if any(a is not None for a in v)
+        )
         print(f"  {scorer.name:10s} mean ROC-AUC: {means}; p(true > shuffled) = {p:.3g}")
     return out
 
@@ -100,7 +104,7 @@ def main() -> None:
     latents = parse_latents(spec, sae.cfg.d_sae)
     runs = {
         "latents": (DictionarySource(sae), vocab_projection(sae, model, latents)),
-        "neurons": (NeuronSource(HOOK, store.d(HOOK)), None),
+        "neurons": (NeuronSource.from_store(store, HOOK), None),
     }
     summary = {}
     for name, (source, vocab) in runs.items():

@@ -172,7 +172,7 @@ def interpret(args: argparse.Namespace) -> int:
     model = load_model(args.model, args.device)
     vocab = None
     if args.neurons:
-        source = NeuronSource(args.neurons, store.d(args.neurons))
+        source = NeuronSource.from_store(store, args.neurons)
     else:
         dictionary = load(args.dictionary)
         check_pairing(dictionary, store.manifest.model, store.hooks)

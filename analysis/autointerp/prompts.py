@@ -26,12 +26,12 @@ def explain_messages(examples: list[str], activations: list[str] | None = None) 
 
 
 def parse_explanation(answer: str) -> str | None:
-    """The text after the last marker; without a marker, an answer of one short line is taken
-    as the phrase itself. None (a failed parse) for anything else: empty, several lines
-    without the marker, or too long."""
+    """The text after the last marker; without a marker, an answer of one line is taken as the
+    explanation itself. None (a failed parse) for anything else: empty, several lines without
+    the marker, or longer than 300 characters."""
     if MARKER in answer:
         text = answer.rsplit(MARKER, 1)[-1].strip().split("\n")[0]
-    elif "\n" not in answer.strip() and len(answer.split()) <= 12:
+    elif "\n" not in answer.strip():
         text = answer
     else:
         return None

@@ -46,14 +46,25 @@ class TokenIndicatorSource:
 
 
 class NeuronSource:
-    """The hook's raw neurons as latents (positive part): the baseline dictionaries are
-    compared against (delphi: SAE latents are more interpretable than neurons)."""
+    """The hook's raw neurons as latents: the baseline dictionaries are compared against
+    (delphi: SAE latents are more interpretable than neurons). Residual-stream neurons are dense
+    — positive on about half of all tokens, so no silent span exists to contrast with — so a
+    neuron "fires" where it exceeds its own `quantile` (default: its top 1 % of tokens, a density
+    like a dictionary latent's), with activation = the excess over that threshold."""
 
-    def __init__(self, hook: str, d: int):
-        self.hook, self.n_latents = hook, d
+    def __init__(self, hook: str, thresholds: Tensor):
+        self.hook, self.thresholds = hook, thresholds.float()
+        self.n_latents = len(thresholds)
+
+    @classmethod
+    def from_store(
+        cls, store, hook: str, quantile: float = 0.99, sample_rows: int = 16384
+    ) -> "NeuronSource":
+        rows = next(store.hook_batches(hook, batch_size=sample_rows, seed=0)).float()
+        return cls(hook, torch.quantile(rows, quantile, dim=0))
 
     def __call__(self, acts: Tensor | None, tokens: Tensor) -> Tensor:
-        return acts.float().clamp_min(0)
+        return (acts.float() - self.thresholds).clamp_min(0)
 
 
 def check_pairing(dictionary: Dictionary, store_model: str, store_hooks: Sequence[str]) -> None:

@@ -95,3 +95,11 @@ def test_hard_negatives_are_the_most_similar_silent_spans():
 def test_bad_latent_index():
     with pytest.raises(IndexError, match="out of range"):
         collect_examples(TokenIndicatorSource([{1}]), _store(), [3])
+
+
+def test_neurons_fire_above_their_own_quantile():
+    from saekit.analysis.autointerp.sources import NeuronSource
+
+    source = NeuronSource("h", torch.tensor([1.0, -2.0]))
+    acts = torch.tensor([[0.5, -1.0], [3.0, -3.0]])
+    assert torch.equal(source(acts, None), torch.tensor([[0.0, 1.0], [2.0, 0.0]]))

@@ -23,6 +23,9 @@ def test_explanation_parsed_from_the_marker_or_recorded_as_failed():
     assert parse_explanation("thinking...\n[EXPLANATION]: month names\n") == "month names"
     assert parse_explanation('[EXPLANATION]: "digits"') == "digits"
     assert parse_explanation("just a phrase") == "just a phrase"
+    assert parse_explanation("The marked tokens are all month names.") == (
+        "The marked tokens are all month names."
+    )
     assert parse_explanation("[EXPLANATION]:   \n") is None
     assert parse_explanation("x" * 400) is None
     assert parse_explanation("") is None
