@@ -29,8 +29,9 @@ class ExampleConfig:
     n_train: int = 20
     """Activating examples shown to the explainer (at most half of a latent's, so test
     examples are always left)."""
-    train_sampling: Literal["top", "quantiles"] = "top"
-    """top: the strongest activations; quantiles: spread over the activation quantiles."""
+    train_sampling: Literal["top", "quantiles", "uniform"] = "top"
+    """top: the strongest activations; quantiles: spread over the activation quantiles; uniform:
+    a uniform sample of all activating spans."""
     n_quantiles: int = 10
     """Activation quantiles the test examples are drawn from (delphi: 10)."""
     test_per_quantile: int = 2
@@ -188,8 +189,12 @@ def collect_examples(
         if cfg.train_sampling == "top":
             train_spans, rest = candidates[:n_train], candidates[n_train:]
         else:
-            per = max(1, n_train // cfg.n_quantiles)
-            train_spans = [c for c, _ in _by_quantile(candidates, cfg.n_quantiles, per, rng)]
+            if cfg.train_sampling == "uniform":
+                picked = rng.choice(len(candidates), n_train, replace=False)
+                train_spans = [candidates[i] for i in sorted(picked)]
+            else:
+                per = max(1, n_train // cfg.n_quantiles)
+                train_spans = [c for c, _ in _by_quantile(candidates, cfg.n_quantiles, per, rng)]
             rest = [c for c in candidates if c not in train_spans]
         test = _by_quantile(rest, cfg.n_quantiles, cfg.test_per_quantile, rng) if rest else []
         train = [spans.example(firing, index, span) for span, _ in train_spans]

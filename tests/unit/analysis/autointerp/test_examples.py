@@ -103,3 +103,14 @@ def test_neurons_fire_above_their_own_quantile():
     source = NeuronSource("h", torch.tensor([1.0, -2.0]))
     acts = torch.tensor([[0.5, -1.0], [3.0, -3.0]])
     assert torch.equal(source(acts, None), torch.tensor([[0.0, 1.0], [2.0, 0.0]]))
+
+
+@pytest.mark.parametrize("sampling", ["quantiles", "uniform"])
+def test_other_train_samplings_keep_train_and_test_apart(sampling):
+    cfg = ExampleConfig(n_train=8, n_quantiles=4, test_per_quantile=2, n_random=0, n_hard=0)
+    cfg.train_sampling = sampling
+    ex = collect_examples(ValueSource([{1}]), _store(seed=4), [0], cfg).latents[0]
+    assert len(ex.train) == 8 and len(ex.activating) == 8
+    assert not {e.start for e in ex.train} & {e.start for e in ex.activating}
+    # not just the strongest: the train set reaches below the top of the test set
+    assert min(e.max_activation for e in ex.train) < max(e.max_activation for e in ex.activating)
