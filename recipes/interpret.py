@@ -5,8 +5,9 @@
    against another feature's (a derangement), paired over features (Wilcoxon, one-sided), and
    where the no-model explainer's explanations land between the two.
 2. The demo SAE's latents against the raw neurons at the same hook (delphi's claim: latents are
-   more interpretable), the same number of each, explained by the token-frequency explainer and
-   scored by every scorer; the time split per stage.
+   more interpretable; a neuron fires above its own 99th percentile), the same number of each,
+   explained by the token-frequency explainer and scored by every scorer (intervention: latents
+   only); the time split per stage.
 Results in interpret_out/ (ground_truth.json, latents/ and neurons/ results.jsonl, summary.json).
 """
 
@@ -25,7 +26,13 @@ from saekit.analysis.autointerp.examples import ExampleConfig, collect_examples
 from saekit.analysis.autointerp.explainers import LLMExplainer, TokenFrequencyExplainer
 from saekit.analysis.autointerp.ground_truth import KNOWN_FEATURES, known_source, shuffled
 from saekit.analysis.autointerp.latents import parse_latents
-from saekit.analysis.autointerp.pipeline import SCORERS, InterpretConfig, interpret, make_scorers
+from saekit.analysis.autointerp.pipeline import (
+    DEFAULT_SCORERS,
+    SCORERS,
+    InterpretConfig,
+    interpret,
+    make_scorers,
+)
 from saekit.analysis.autointerp.sources import DictionarySource, NeuronSource
 from saekit.analysis.autointerp.summary import summarise, summary_text
 from saekit.analysis.autointerp.vocab import vocab_projection
@@ -89,7 +96,7 @@ def main() -> None:
     store = saekit.ActivationStore.open(store_path, verify="size")
     sae = load(sae_path)
     client = LocalClient(model)
-    scorers = make_scorers(list(SCORERS), client, model, SentenceEmbedder(), seed=0)
+    scorers = make_scorers(list(DEFAULT_SCORERS), client, model, SentenceEmbedder(), seed=0)
     explainers = [TokenFrequencyExplainer(model.tokenizer)]
     explainers += [LLMExplainer(client, model.tokenizer)] if args.llm else []
     args.out.mkdir(parents=True, exist_ok=True)
@@ -100,14 +107,14 @@ def main() -> None:
     (args.out / "ground_truth.json").write_text(json.dumps(truth, indent=1))
 
     spec = f"random:{args.latents}"
-    config = InterpretConfig(latents=spec, examples=small)
     latents = parse_latents(spec, sae.cfg.d_sae)
-    runs = {
-        "latents": (DictionarySource(sae), vocab_projection(sae, model, latents)),
-        "neurons": (NeuronSource.from_store(store, HOOK), None),
+    runs = {  # intervention steers a dictionary latent: not defined for neurons
+        "latents": (DictionarySource(sae), vocab_projection(sae, model, latents), SCORERS),
+        "neurons": (NeuronSource.from_store(store, HOOK), None, DEFAULT_SCORERS),
     }
     summary = {}
-    for name, (source, vocab) in runs.items():
+    for name, (source, vocab, scorer_names) in runs.items():
+        config = InterpretConfig(latents=spec, scorers=list(scorer_names), examples=small)
         start = time.perf_counter()
         run = interpret(source, store, model, args.out / name, config, vocab)
         scored = sum("scores" in r for r in run.results.values())
