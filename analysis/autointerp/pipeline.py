@@ -144,11 +144,11 @@ def _record(examples: LatentExamples, explanation, explainer: str, client: Clien
         "explanation": explanation.text,
         "parsed": explanation.parsed,
         **({} if explanation.parsed else {"raw": explanation.raw}),
-        "examples": {
-            "train": len(examples.train),
-            "activating": len(examples.activating),
-            "random": len(examples.random_negatives),
-            "hard": len(examples.hard_negatives),
+        "examples": {  # the first store row of each example used (each spans the window)
+            "train": [e.start for e in examples.train],
+            "activating": [e.start for e in examples.activating],
+            "random": [e.start for e in examples.random_negatives],
+            "hard": [e.start for e in examples.hard_negatives],
         },
         "scores": {s.scorer: s.metrics for s in scores},
         "predictions": {
