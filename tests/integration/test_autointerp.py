@@ -83,7 +83,8 @@ def test_pipeline_against_a_server_resumes_and_writes_no_key(
         not second["parsed"] and second["raw"].startswith("I am not sure") and not second["scores"]
     )
     assert first["versions"]["judge"].startswith("openai:explainer@")
-    assert len(first["examples"]["train"]) == 6 and len(first["predictions"]["detection"]) == len(
+    assert 0 < len(first["examples"]["train"]) <= 6
+    assert len(first["predictions"]["detection"]) == len(
         first["examples"]["activating"] + first["examples"]["random"] + first["examples"]["hard"]
     )
     for path in tmp_path.rglob("*"):
