@@ -103,7 +103,7 @@ class _Spans:
     def example(self, firing: Firing, index: int, span: tuple[int, int]) -> Example:
         start, end = span
         values = firing.values_at(index, start, end)
-        return Example(self.tokens[start:end].tolist(), values.round(4).tolist(), start)
+        return Example(self.tokens[start:end].tolist(), values.round(4).tolist(), int(start))
 
 
 def _activating_spans(spans: _Spans, rows: np.ndarray, values: np.ndarray, used: np.ndarray):

@@ -54,7 +54,7 @@ def test_examples_do_not_overlap_and_negatives_do_not_fire():
     assert all(a_end <= b_start for (_, a_end), (b_start, _) in pairwise(spans))
     tokens = store.tokens.numpy()
     for e in ex.train + ex.activating:
-        assert len(e.tokens) == 32 and 1 in e.tokens
+        assert len(e.tokens) == 32 and 1 in e.tokens and type(e.start) is int  # JSON-ready
         assert e.activations == [1.0 if t == 1 else 0.0 for t in e.tokens]
         assert list(tokens[e.start : e.start + 32]) == e.tokens
         assert store.windows[e.start] == store.windows[e.start + 31]  # one window
