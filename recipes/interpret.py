@@ -43,12 +43,8 @@ HOOK = "blocks.6.hook_resid_post"
 
 
 def ground_truth(model, store, scorers, explainers, cfg: ExampleConfig) -> dict:
-    embedder = SentenceEmbedder()
     source = known_source(model.tokenizer)
-
-    def embed(token_lists):
-        return embedder.embed([model.tokenizer.decode(t) for t in token_lists])
-
+    embed = SentenceEmbedder().token_embedder(model.tokenizer)
     found = collect_examples(source, store, range(source.n_latents), cfg, embed)
     features = sorted(found.latents)
     true = [KNOWN_FEATURES[i].explanation for i in features]

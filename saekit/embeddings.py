@@ -2,6 +2,7 @@
 (mean-pooled token states, L2-normalised, as sentence-transformers computes them)."""
 
 import importlib.util
+from collections.abc import Callable, Sequence
 from functools import cached_property
 from pathlib import Path
 
@@ -48,3 +49,7 @@ class SentenceEmbedder:
             mask = enc["attention_mask"][..., None].to(states.dtype)
             out.append(F.normalize((states * mask).sum(1) / mask.sum(1), dim=-1).cpu())
         return torch.cat(out)
+
+    def token_embedder(self, tokenizer) -> Callable[[Sequence[Sequence[int]]], Tensor]:
+        """A function that decodes token-id lists with `tokenizer` and embeds the texts."""
+        return lambda token_lists: self.embed([tokenizer.decode(t) for t in token_lists])

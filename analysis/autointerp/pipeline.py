@@ -185,7 +185,7 @@ def interpret(
         return InterpretRun(done, seconds)
     start = time.perf_counter()
     found = collect_examples(
-        source, store, todo, cfg.examples, embed=_embed_tokens(embedder, model)
+        source, store, todo, cfg.examples, embed=embedder.token_embedder(model.tokenizer)
     )
     seconds["examples"] = time.perf_counter() - start
     for latent, reason in found.skipped.items():
@@ -209,7 +209,3 @@ def interpret(
             writer.append(record)
             done[examples.latent] = record
     return InterpretRun(done, seconds)
-
-
-def _embed_tokens(embedder: SentenceEmbedder, model: LanguageModel):
-    return lambda token_lists: embedder.embed([model.tokenizer.decode(t) for t in token_lists])

@@ -26,7 +26,7 @@ def test_true_explanations_beat_shuffled_ones_under_the_embedding_scorer(smollm2
     embedder = SentenceEmbedder()
     source = known_source(smollm2.tokenizer)
     cfg = ExampleConfig(n_train=10, n_quantiles=5, test_per_quantile=2, n_random=6, n_hard=4)
-    embed = lambda ts: embedder.embed([smollm2.tokenizer.decode(t) for t in ts])  # noqa: E731
+    embed = embedder.token_embedder(smollm2.tokenizer)
     found = collect_examples(source, layer6_store, range(source.n_latents), cfg, embed)
     assert len(found.latents) >= 6, found.skipped
     scorer = EmbeddingScorer(embedder, smollm2.tokenizer)
