@@ -9,6 +9,7 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
+from saekit.analysis.circuits.contexts import FeatureContexts
 from saekit.analysis.circuits.discrete_sae import DiscreteSAEConfig, discrete_sae_circuit
 from saekit.analysis.circuits.features import feature_circuit
 from saekit.analysis.circuits.heads import capability, head_effects
@@ -39,6 +40,9 @@ class CircuitsConfig:
     """Dictionary folders to splice in (each at the hook it records) for a feature circuit."""
     feature_sizes: list[int] = field(default_factory=lambda: [10, 30, 100, 300])
     """Feature-circuit sizes (top-N nodes) whose faithfulness is measured."""
+    acts: str | None = None
+    """The store the dictionaries' feature statistics were computed on: with it, each top
+    feature is listed with its top activating contexts (`saekit evaluate --feature-stats`)."""
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.methods) - set(METHODS))
@@ -107,8 +111,12 @@ def _feature_circuit(model, task, config: CircuitsConfig) -> dict:
             raise ValueError(f"the dictionary in {folder} records no hook to splice it at")
         dictionaries[dictionary.cfg.hook_name] = dictionary
     circuit = feature_circuit(model, task, dictionaries, config.feature_sizes)
+    contexts = FeatureContexts(model.tokenizer, config.acts)
+    top = {}
+    for folder, hook in zip(config.dictionaries, dictionaries, strict=True):
+        top[hook] = [asdict(n) | contexts.of(folder, n.latent) for n in circuit.top(hook, 20)]
     return {
-        "top": {hook: [asdict(n) for n in circuit.top(hook, 20)] for hook in dictionaries},
+        "top": top,
         "error_effects": circuit.error_effects,
         "faithfulness": [asdict(p) for p in circuit.faithfulness],
     }
