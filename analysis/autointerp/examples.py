@@ -86,7 +86,7 @@ class ExampleSet(NamedTuple):
     """Latent -> why it has no examples."""
 
 
-class _Spans:
+class Spans:
     """Token spans of `window` rows around a row, inside its token window."""
 
     def __init__(self, store: ActivationStore, cfg: ExampleConfig, n_rows: int):
@@ -106,7 +106,7 @@ class _Spans:
         return Example(self.tokens[start:end].tolist(), values.round(4).tolist(), int(start))
 
 
-def _activating_spans(spans: _Spans, rows: np.ndarray, values: np.ndarray, used: np.ndarray):
+def activating_spans(spans: Spans, rows: np.ndarray, values: np.ndarray, used: np.ndarray):
     """Non-overlapping spans around the strongest rows first, with their peak value."""
     out = []
     for i in np.argsort(-values, kind="stable"):
@@ -117,7 +117,7 @@ def _activating_spans(spans: _Spans, rows: np.ndarray, values: np.ndarray, used:
     return out
 
 
-def _by_quantile(candidates: list, n_quantiles: int, per_quantile: int, rng) -> list:
+def by_quantile(candidates: list, n_quantiles: int, per_quantile: int, rng) -> list:
     """`per_quantile` picks from each of `n_quantiles` equal-count groups of the candidates
     (ordered strongest first), as (candidate, quantile) pairs."""
     picks = []
@@ -170,7 +170,7 @@ def collect_examples(
     if bad:
         raise IndexError(f"latents {bad[:5]} out of range: the source has {source.n_latents}")
     firing = latent_firing(source, store, latents, max_rows=cfg.max_rows)
-    spans = _Spans(store, cfg, firing.n_rows)
+    spans = Spans(store, cfg, firing.n_rows)
     rng = np.random.default_rng(cfg.seed)
     pool = [spans.around(int(r)) for r in rng.integers(0, firing.n_rows, cfg.hard_pool)]
     pool = list(dict.fromkeys(pool))
@@ -178,7 +178,7 @@ def collect_examples(
     found, skipped = {}, {}
     for index, latent in enumerate(latents):
         used = np.zeros(firing.n_rows, dtype=bool)
-        candidates = _activating_spans(spans, firing.rows[index], firing.values[index], used)
+        candidates = activating_spans(spans, firing.rows[index], firing.values[index], used)
         if len(candidates) < cfg.min_activating:
             skipped[latent] = (
                 f"fires in {len(candidates)} separate spans of {firing.n_rows} rows "
@@ -194,9 +194,9 @@ def collect_examples(
                 train_spans = [candidates[i] for i in sorted(picked)]
             else:
                 per = max(1, n_train // cfg.n_quantiles)
-                train_spans = [c for c, _ in _by_quantile(candidates, cfg.n_quantiles, per, rng)]
+                train_spans = [c for c, _ in by_quantile(candidates, cfg.n_quantiles, per, rng)]
             rest = [c for c in candidates if c not in train_spans]
-        test = _by_quantile(rest, cfg.n_quantiles, cfg.test_per_quantile, rng) if rest else []
+        test = by_quantile(rest, cfg.n_quantiles, cfg.test_per_quantile, rng) if rest else []
         train = [spans.example(firing, index, span) for span, _ in train_spans]
         random_spans = _silent_spans(spans, firing, index, used, cfg.n_random, rng)
         hard_spans = _hard_negatives(

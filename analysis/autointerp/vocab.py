@@ -14,6 +14,9 @@ from saekit.sae import Dictionary
 class VocabTokens(NamedTuple):
     promoted: list[str]
     suppressed: list[str]
+    promoted_logits: list[float]
+    """Logit change per unit of the latent, for each promoted token."""
+    suppressed_logits: list[float]
 
 
 def _final_norm_scale(model: LanguageModel) -> torch.Tensor:
@@ -38,9 +41,14 @@ def vocab_projection(
             f"reads {unembed.shape[1]}-d: it was not trained on this model's residual stream"
         )
     logits = (directions * _final_norm_scale(model).cpu()) @ unembed.T
-    top, bottom = logits.topk(k, dim=1).indices, (-logits).topk(k, dim=1).indices
+    up, down = logits.topk(k, dim=1), logits.topk(k, dim=1, largest=False)
     decode = model.tokenizer.decode
     return {
-        latent: VocabTokens([decode([int(t)]) for t in up], [decode([int(t)]) for t in down])
-        for latent, up, down in zip(latents, top, bottom, strict=True)
+        latent: VocabTokens(
+            [decode([int(t)]) for t in up.indices[i]],
+            [decode([int(t)]) for t in down.indices[i]],
+            up.values[i].round(decimals=4).tolist(),
+            down.values[i].round(decimals=4).tolist(),
+        )
+        for i, latent in enumerate(latents)
     }
