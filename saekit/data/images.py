@@ -24,7 +24,17 @@ def _to_tensor(array: np.ndarray) -> Tensor:
 
 def load_images(source: str = "skimage") -> list[Tensor]:
     """`skimage` (sample photos), `sklearn` (sample photos), `digits` (8x8 handwritten digits,
-    1797 of them) or a folder of image files (sorted by name)."""
+    1797 of them), `photos` (about 80 real photos from packages, `saekit.data.photos`),
+    `photos:N` (N random square crops of them, seeded) or a folder of image files (sorted by
+    name)."""
+    if source == "photos" or source.startswith("photos:"):
+        from saekit.data.photos import photo_files, random_crops
+
+        photos = [_open(p) for p in photo_files()]
+        count = source.partition(":")[2]
+        if count and not count.isdigit():
+            raise ValueError(f"image source {source!r}: write photos:N with N a whole number")
+        return random_crops(photos, int(count)) if count else photos
     if source == "skimage":
         from skimage import data
 
@@ -45,4 +55,8 @@ def load_images(source: str = "skimage") -> list[Tensor]:
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
         raise ValueError(f"no image files ({', '.join(sorted(IMAGE_SUFFIXES))}) in {folder}")
-    return [_to_tensor(np.asarray(Image.open(p).convert("RGB"))) for p in files]
+    return [_open(p) for p in files]
+
+
+def _open(path: Path) -> Tensor:
+    return _to_tensor(np.asarray(Image.open(path).convert("RGB")))

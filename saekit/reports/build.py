@@ -1,0 +1,175 @@
+"""`saekit report`: one self-contained HTML file from a run folder — the run summary, a feature
+browser with a dashboard per latent (text or vision), and every analysis found beside it. CSS,
+JavaScript (plotly.js for the per-feature histogram), data and images are inlined; the page
+makes no network request."""
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+import numpy as np
+import torch
+
+from saekit.artifacts import FEATURE_STATS, write_text_atomic
+from saekit.evals.feature_stats import FeatureStats
+from saekit.models import LanguageModel, VisionModel, load_model
+from saekit.reports.analyses import Analyses, find_analyses
+from saekit.reports.dashboards import DashboardConfig, text_dashboards
+from saekit.reports.schema import SCHEMA_ID
+from saekit.reports.summary import run_summary
+from saekit.reports.vision import vision_dashboards
+from saekit.sae import load
+from saekit.store import ActivationStore
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+@dataclass
+class ReportConfig:
+    dictionary: str
+    """Dictionary folder (cfg.json, weights; metrics.jsonl, eval.json and
+    feature_stats.safetensors are used when present)."""
+    acts: str
+    """The activation store the dictionary was trained or evaluated on."""
+    out: str = "report.html"
+    model: str | None = None
+    """Model for token texts and the unembedding (default: the store's model; `none`: no
+    model, token ids are shown and promoted tokens left out)."""
+    analyses: list[str] = field(default_factory=list)
+    """Folders holding analysis results (probes.json, circuits results.json, disentangle
+    tables, auto-interp results.jsonl)."""
+    latents: int | None = None
+    """Dashboards for the first N latents (default: all)."""
+    title: str | None = None
+    dashboards: DashboardConfig = field(default_factory=DashboardConfig)
+
+
+@dataclass
+class ReportResult:
+    path: Path
+    bytes: int
+    latents: int
+    seconds: float
+    sections: dict[str, bool]
+    """Which optional sections had inputs."""
+
+
+def build_report(config: ReportConfig, progress: bool = True) -> ReportResult:
+    start = time.perf_counter()
+    folder = Path(config.dictionary)
+    dictionary = load(folder)
+    store = ActivationStore.open(config.acts, verify="sha256")
+    model = _model(config.model, store)
+    stats = FeatureStats.load(folder) if (folder / FEATURE_STATS).is_file() else None
+    n = min(config.latents or dictionary.cfg.d_sae, dictionary.cfg.d_sae)
+    latents = list(range(n))
+    analyses = find_analyses(config.analyses)
+    if isinstance(model, VisionModel):
+        data, dashboards = _vision(dictionary, store, latents, stats, config)
+    else:
+        data, dashboards = _text(dictionary, store, model, latents, stats, analyses, config)
+    summary = run_summary(dictionary, folder, store, stats)
+    sections = {
+        "training curves": summary.training_curves is not None,
+        "evaluation": bool(summary.evaluation),
+        "feature statistics": stats is not None,
+    } | analyses.present()
+    html = render(
+        title=config.title or f"saekit report: {folder.name}",
+        summary=summary,
+        analyses=analyses,
+        sections=sections,
+        data=data,
+        dashboards=dashboards,
+    )
+    out = Path(config.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(out, html)
+    return ReportResult(out, out.stat().st_size, n, time.perf_counter() - start, sections)
+
+
+def render(**context) -> str:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.policies["json.dumps_kwargs"] = {"separators": (",", ":")}
+    assets = {
+        "css": (TEMPLATES / "report.css").read_text(),
+        "js": (TEMPLATES / "report.js").read_text(),
+        "plotly": _plotly_js(),
+    }
+    return env.get_template("report.html.j2").render(**context, **assets)
+
+
+def _plotly_js() -> str:
+    import plotly
+
+    return (Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_text()
+
+
+def _model(spec: str | None, store: ActivationStore):
+    if spec == "none":
+        return None
+    return load_model(spec or store.manifest.model, "cpu")
+
+
+def _features(latents, stats: FeatureStats | None, analyses: Analyses) -> list[dict]:
+    out = []
+    for latent in latents:
+        feature = {
+            "id": latent,
+            "density": _round(stats.density[latent]) if stats else None,
+            "max": _round(stats.max_activation[latent]) if stats else None,
+        }
+        if latent in analyses.interpretations:
+            feature |= analyses.interpretations[latent]
+        out.append(feature)
+    return out
+
+
+def _text(dictionary, store, model: LanguageModel | None, latents, stats, analyses, config):
+    found = text_dashboards(dictionary, store, latents, model, config.dashboards)
+    features = _features(latents, stats, analyses)
+    tokens = {str(t): _token_text(model, t) for t in found.token_ids()}
+    for feature in features:
+        top = found.dashboards[feature["id"]]["top"]
+        if top:
+            peak = top[0]["t"][int(np.argmax(top[0]["a"]))]
+            feature["peak"] = tokens[str(peak)]
+        if stats is None:  # fall back to what the dashboard pass saw
+            feature["max"] = max((max(c["a"]) for c in top), default=0.0)
+    data = _data("text", features, tokens, analyses)
+    return data, {str(k): v for k, v in found.dashboards.items()}
+
+
+def _vision(dictionary, store, latents, stats, config):
+    found = vision_dashboards(dictionary, store, latents, config.dashboards)
+    features = _features(latents, stats, Analyses())
+    for feature in features:
+        if stats is None:
+            feature["max"] = found.max_activation.get(feature["id"], 0.0)
+    return _data("vision", features, {}, Analyses()), {
+        str(k): v for k, v in found.dashboards.items()
+    }
+
+
+def _data(kind: str, features: list[dict], tokens: dict, analyses: Analyses) -> dict:
+    scores = sorted({k for f in features for k in f.get("scores", {})})
+    return {
+        "schema": SCHEMA_ID,
+        "kind": kind,
+        "features": features,
+        "tokens": tokens,
+        "scores": scores,
+    }
+
+
+def _token_text(model: LanguageModel | None, token: int) -> str:
+    return model.tokenizer.decode([token]) if model is not None else f"<{token}>"
+
+
+def _round(value: torch.Tensor | float) -> float:
+    return float(f"{float(value):.4g}")

@@ -1,0 +1,100 @@
+"""The report's run summary: the model and hook, the store's provenance (every shard's sha256
+checked), the dictionary's configuration and provenance, training curves from `metrics.jsonl`,
+the evaluation table from `eval.json` and the latent-density histogram."""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from saekit.artifacts import DICTIONARY_CONFIG, EVAL_REPORT, TRAIN_METRICS
+from saekit.evals.feature_stats import FeatureStats
+from saekit.reports import plots
+from saekit.sae import Dictionary
+from saekit.store import ActivationStore
+
+SHOWN_CONFIG = ("architecture", "d_in", "d_sae", "k", "l1_coefficient", "hook_name")
+
+
+@dataclass
+class RunSummary:
+    model: str
+    hook: str
+    store: dict[str, object]
+    """Folder, rows, shards, `sha256_verified`, dtype, corpus, provenance."""
+    dictionary: dict[str, object]
+    """Shown configuration fields, training settings and provenance."""
+    evaluation: list[tuple[str, str]]
+    """(quantity, formatted value) rows; empty without `eval.json`."""
+    training_curves: str | None
+    """PNG data URI; None without `metrics.jsonl`."""
+    density_histogram: str | None
+
+
+def run_summary(
+    dictionary: Dictionary, folder: Path, store: ActivationStore, stats: FeatureStats | None
+) -> RunSummary:
+    manifest = store.manifest
+    hook = dictionary.cfg.hook_name or store.hooks[0]
+    saved = json.loads((folder / DICTIONARY_CONFIG).read_text()).get("saekit", {})
+    return RunSummary(
+        model=manifest.model,
+        hook=hook,
+        store={
+            "folder": str(store.folder),
+            "rows": len(store),
+            "shards": len(manifest.shards),
+            "sha256_verified": True,  # ActivationStore.open(verify="sha256") raised otherwise
+            "dtype": manifest.dtype,
+            "corpus": manifest.config.get("data"),
+            "provenance": manifest.provenance,
+        },
+        dictionary={
+            "folder": str(folder),
+            **{k: getattr(dictionary.cfg, k) for k in SHOWN_CONFIG if hasattr(dictionary.cfg, k)},
+            "training": saved.get("training", {}).get("config", {}),
+            "provenance": saved.get("provenance", {}),
+        },
+        evaluation=_evaluation(folder / EVAL_REPORT),
+        training_curves=_curves(folder / TRAIN_METRICS),
+        density_histogram=plots.density_histogram(stats.density.numpy()) if stats else None,
+    )
+
+
+def _curves(path: Path) -> str | None:
+    if not path.is_file():
+        return None
+    records = []
+    for line in path.read_text().splitlines():
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue  # the last line of a killed run
+    return plots.training_curves(records) if records else None
+
+
+def _evaluation(path: Path) -> list[tuple[str, str]]:
+    if not path.is_file():
+        return []
+    report = json.loads(path.read_text())
+    rec, lm = report["reconstruction"], report.get("lm")
+    rows = [
+        ("rows evaluated", f"{rec['rows']:,}"),
+        ("FVU", f"{rec['fvu']:.4f}"),
+        ("L0", f"{rec['l0']:.1f}"),
+        ("dead latents", f"{rec['dead_fraction']:.1%}"),
+        ("dense latents", f"{rec['dense_fraction']:.1%}"),
+    ]
+    if lm:
+        rows += [
+            ("CE clean / spliced", f"{lm['ce_clean']:.3f} / {lm['ce_spliced']:.3f}"),
+            (
+                "CE zero / mean ablated",
+                f"{lm['ce_zero_ablated']:.3f} / {lm['ce_mean_ablated']:.3f}",
+            ),
+            ("KL(clean || spliced)", f"{lm['kl_spliced']:.4f}"),
+            (
+                "loss recovered (zero / mean)",
+                f"{lm['loss_recovered_zero']:.1%} / {lm['loss_recovered_mean']:.1%}",
+            ),
+        ]
+    return rows

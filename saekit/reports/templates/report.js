@@ -1,0 +1,181 @@
+"use strict";
+// The feature browser: a searchable, sortable list of latents and, on click, the latent's
+// dashboard. Every text from the data is set with textContent, never parsed as HTML.
+(function () {
+  const data = JSON.parse(document.getElementById("report-data").textContent);
+  let dashboards = null; // parsed the first time a dashboard is opened
+  const tbody = document.querySelector("#feature-table tbody");
+  const search = document.getElementById("search");
+  const count = document.getElementById("count");
+  const panel = document.getElementById("dashboard");
+  let sortKey = "id";
+  let sortDir = 1;
+  let selected = null;
+
+  function el(tag, text, cls) {
+    const node = document.createElement(tag);
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    if (cls) node.className = cls;
+    return node;
+  }
+
+  function fmt(value, digits) {
+    if (value === null || value === undefined) return "";
+    if (typeof value !== "number") return String(value);
+    return Math.abs(value) < 1e-3 && value !== 0 ? value.toExponential(2) : value.toFixed(digits);
+  }
+
+  function matches(feature, query) {
+    if (!query) return true;
+    const haystack = [String(feature.id), feature.explanation || "", feature.peak || ""]
+      .join(" ").toLowerCase();
+    return haystack.includes(query);
+  }
+
+  function compare(a, b) {
+    const x = a[sortKey], y = b[sortKey];
+    if (x === y) return a.id - b.id;
+    if (x === undefined || x === null) return 1;
+    if (y === undefined || y === null) return -1;
+    return (x < y ? -1 : 1) * sortDir;
+  }
+
+  function renderList() {
+    const query = search.value.trim().toLowerCase();
+    const shown = data.features.filter((f) => matches(f, query)).sort(compare);
+    const rows = document.createDocumentFragment();
+    for (const feature of shown) {
+      const row = el("tr");
+      row.dataset.latent = feature.id;
+      if (feature.id === selected) row.classList.add("selected");
+      row.append(el("td", feature.id), el("td", fmt(feature.density, 4)),
+        el("td", fmt(feature.max, 2)), el("td", feature.peak || ""),
+        el("td", feature.explanation || ""));
+      rows.append(row);
+    }
+    tbody.replaceChildren(rows);
+    count.textContent = shown.length + " of " + data.features.length + " latents";
+  }
+
+  function tokenText(id) {
+    const text = data.tokens[String(id)];
+    return text === undefined ? "<" + id + ">" : text;
+  }
+
+  function context(ctx, peak) {
+    const line = el("div", null, "context");
+    line.append(el("span", fmt(Math.max(...ctx.a), 2), "value"));
+    ctx.t.forEach((token, i) => {
+      const value = ctx.a[i];
+      const span = el("span", tokenText(token), "tok");
+      if (value > 0) {
+        const alpha = Math.min(1, value / (peak || 1));
+        span.style.backgroundColor = "rgba(255, 120, 0, " + (0.15 + 0.85 * alpha).toFixed(3) + ")";
+      }
+      span.title = "activation " + fmt(value, 3);
+      line.append(span);
+    });
+    return line;
+  }
+
+  function tokenTable(title, pairs) {
+    const box = el("div");
+    box.append(el("h4", title));
+    const table = el("table");
+    for (const [token, logit] of pairs) {
+      const row = el("tr");
+      row.append(el("td", JSON.stringify(token)), el("td", fmt(logit, 3)));
+      table.append(row);
+    }
+    box.append(table);
+    return box;
+  }
+
+  function histogram(target, hist) {
+    if (!hist.counts.length || typeof Plotly === "undefined") return;
+    const centres = hist.counts.map((_, i) => (hist.edges[i] + hist.edges[i + 1]) / 2);
+    Plotly.newPlot(target, [{ type: "bar", x: centres, y: hist.counts, marker: { color: "#4c72b0" } }],
+      { height: 220, margin: { l: 50, r: 10, t: 10, b: 40 }, xaxis: { title: { text: "activation" } },
+        yaxis: { title: { text: "count" } } }, { displayModeBar: false, staticPlot: false });
+  }
+
+  function openDashboard(id) {
+    if (dashboards === null) {
+      dashboards = JSON.parse(document.getElementById("dashboard-data").textContent);
+    }
+    selected = id;
+    for (const row of tbody.querySelectorAll("tr.selected")) row.classList.remove("selected");
+    const row = tbody.querySelector('tr[data-latent="' + id + '"]');
+    if (row) row.classList.add("selected");
+    const feature = data.features.find((f) => f.id === id);
+    const board = dashboards[String(id)];
+    const out = document.createDocumentFragment();
+    out.append(el("h3", "Latent " + id));
+    out.append(el("p", "density " + fmt(feature.density, 5) + " · max activation " + fmt(feature.max, 3)));
+    if (feature.explanation) {
+      out.append(el("p", "Explanation: " + feature.explanation, "explanation"));
+      const scores = Object.entries(feature.scores || {}).map(([k, v]) => k + " " + fmt(v, 3));
+      if (scores.length) out.append(el("p", "Scores: " + scores.join(" · ")));
+    }
+    if (!board) {
+      out.append(el("p", "No dashboard data for this latent.", "note"));
+      panel.replaceChildren(out);
+      return;
+    }
+    out.append(el("h4", "Activation histogram (nonzero activations)"));
+    const plot = el("div", null, "histogram");
+    out.append(plot);
+    if (board.images) {
+      out.append(el("h4", "Top images (activation heatmap overlaid)"));
+      const images = el("div", null, "images");
+      for (const image of board.images) {
+        const figure = el("figure");
+        const img = el("img");
+        img.src = image.src;
+        img.alt = image.caption || "";
+        figure.append(img, el("figcaption", (image.caption || "") + " · " + fmt(image.value, 2)));
+        images.append(figure);
+      }
+      out.append(images);
+    }
+    if (board.promoted || board.suppressed) {
+      const tokens = el("div", null, "tokens");
+      if (board.promoted) tokens.append(tokenTable("Promoted tokens (logit per unit)", board.promoted));
+      if (board.suppressed) tokens.append(tokenTable("Suppressed tokens", board.suppressed));
+      out.append(tokens);
+    }
+    const peak = feature.max || 1;
+    if (board.top) {
+      out.append(el("h4", "Top activating contexts"));
+      if (!board.top.length) out.append(el("p", "This latent never fired on the scanned rows.", "note"));
+      for (const ctx of board.top) out.append(context(ctx, peak));
+    }
+    if (board.quantiles && board.quantiles.length) {
+      out.append(el("h4", "Samples from lower activation quantiles"));
+      let last = -1;
+      for (const ctx of board.quantiles) {
+        if (ctx.q !== last) { out.append(el("div", "quantile " + (ctx.q + 1), "note")); last = ctx.q; }
+        out.append(context(ctx, peak));
+      }
+    }
+    panel.replaceChildren(out);
+    histogram(plot, board.hist);
+  }
+
+  search.addEventListener("input", renderList);
+  for (const th of document.querySelectorAll("#feature-table th")) {
+    th.addEventListener("click", () => {
+      const key = th.dataset.key;
+      sortDir = key === sortKey ? -sortDir : (key === "id" ? 1 : -1);
+      sortKey = key;
+      for (const other of document.querySelectorAll("#feature-table th")) other.className = "";
+      th.className = sortDir > 0 ? "sorted-asc" : "sorted-desc";
+      renderList();
+    });
+  }
+  tbody.addEventListener("click", (event) => {
+    const row = event.target.closest("tr");
+    if (row) openDashboard(Number(row.dataset.latent));
+  });
+  renderList();
+})();
