@@ -1,7 +1,8 @@
 """The `saekit` command: one subcommand per stage, each with its flags from a config dataclass
 (`cli_args.add_dataclass_arguments`) and its body in `cli_commands.py`. Only the chosen
 subcommand's configs and registries are imported, so `saekit --help` is quick. The cli*
-modules are the only core modules that may reach `saekit.analysis`, lazily."""
+modules are the only core modules that may reach `saekit.analysis` and `saekit.reports`,
+lazily."""
 
 import argparse
 import logging
@@ -87,6 +88,12 @@ def _concept_names() -> dict:
     from saekit.analysis.probing.concepts import CONCEPT_SETS
 
     return {"concepts": list(CONCEPT_SETS)}
+
+
+def _report(parser: argparse.ArgumentParser) -> None:
+    from saekit.reports import ReportConfig
+
+    add_dataclass_arguments(parser, ReportConfig)
 
 
 def _circuits(parser: argparse.ArgumentParser) -> None:
@@ -193,6 +200,17 @@ SUBCOMMANDS = (
         ),
         _interpret,
         run.interpret,
+    ),
+    Subcommand(
+        "report",
+        "write a self-contained HTML report of a run (summary, feature browser, analyses)",
+        (
+            "saekit report --dictionary sae --acts acts --out report.html",
+            "saekit report --dictionary sae --acts acts --analyses circuits interp "
+            "--neuronpedia features/ --out report.html",
+        ),
+        _report,
+        run.report,
     ),
     Subcommand(
         "hooks",

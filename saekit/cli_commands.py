@@ -253,6 +253,19 @@ def probe(args: argparse.Namespace) -> int:
     return 0
 
 
+def report(args: argparse.Namespace) -> int:
+    from saekit.reports import ReportConfig, build_report
+
+    result = build_report(dataclass_from_args(ReportConfig, args))
+    present = [name for name, there in result.sections.items() if there]
+    print(
+        f"report of {result.latents} latents in {result.path} ({result.bytes / 1e6:.1f} MB, "
+        f"{result.seconds:.0f} s); sections with inputs: {', '.join(present)}"
+    )
+    print(f"open it in any browser: file://{result.path.resolve()}")
+    return 0
+
+
 def circuits(args: argparse.Namespace) -> int:
     from saekit.analysis.circuits.run import CircuitsConfig, run_circuits, summary_lines
     from saekit.models import load_model

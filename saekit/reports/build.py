@@ -16,6 +16,7 @@ from saekit.evals.feature_stats import FeatureStats
 from saekit.models import LanguageModel, VisionModel, load_model
 from saekit.reports.analyses import Analyses, find_analyses
 from saekit.reports.dashboards import DashboardConfig, text_dashboards
+from saekit.reports.export import export_neuronpedia
 from saekit.reports.schema import SCHEMA_ID
 from saekit.reports.summary import run_summary
 from saekit.reports.vision import vision_dashboards
@@ -42,6 +43,9 @@ class ReportConfig:
     latents: int | None = None
     """Dashboards for the first N latents (default: all)."""
     title: str | None = None
+    neuronpedia: str | None = None
+    """Also write Neuronpedia/SAEDashboard-style JSON, one file per feature, into this folder
+    (text dictionaries)."""
     dashboards: DashboardConfig = field(default_factory=DashboardConfig)
 
 
@@ -69,6 +73,9 @@ def build_report(config: ReportConfig, progress: bool = True) -> ReportResult:
         data, dashboards = _vision(dictionary, store, latents, stats, config)
     else:
         data, dashboards = _text(dictionary, store, model, latents, stats, analyses, config)
+    if config.neuronpedia and data["kind"] == "text":
+        layer = f"{dictionary.cfg.hook_name}-{folder.name}"
+        export_neuronpedia(data, dashboards, config.neuronpedia, store.manifest.model, layer)
     summary = run_summary(dictionary, folder, store, stats)
     sections = {
         "training curves": summary.training_curves is not None,

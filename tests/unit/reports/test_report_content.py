@@ -1,0 +1,131 @@
+"""What a report contains: every section whose inputs exist (and a note naming the others),
+embedded data that validates against its schema, contexts whose activations are the
+dictionary's own, nothing fetched from a network, and a Neuronpedia-style export."""
+
+import json
+import re
+from pathlib import Path
+
+import jsonschema
+import pytest
+import torch
+
+from saekit.reports import DashboardConfig, ReportConfig, build_report
+from saekit.reports.schema import DASHBOARDS, FEATURES
+from tests.unit.reports.conftest import HOOK, SCRIPT
+
+
+def embedded(page: str, element: str) -> dict:
+    found = re.search(rf'<script type="application/json" id="{element}">(.*?)</script>', page, re.S)
+    return json.loads(found.group(1))
+
+
+def test_embedded_data_validates_against_the_schema(full_report):
+    page = full_report.path.read_text()
+    jsonschema.validate(embedded(page, "report-data"), FEATURES)
+    jsonschema.validate(embedded(page, "dashboard-data"), DASHBOARDS)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"schema": "saekit.report/1", "kind": "audio"}, FEATURES)
+
+
+def test_every_section_with_inputs_is_there(full_report):
+    page = full_report.path.read_text()
+    for section in ("summary", "features", "disentanglement", "probing", "circuits"):
+        assert f'<section id="{section}">' in page, section
+    assert all(full_report.sections.values()), full_report.sections
+    assert 'id="missing-sections"' not in page
+    assert "every shard's sha256 matches the manifest" in page
+    assert "Training curves" in page and "FVU" in page and "normalised MI heatmap" in page
+
+
+def test_sections_without_inputs_are_left_out_with_a_note(text_run, tmp_path):
+    root, _, _ = text_run
+    bare = tmp_path / "sae"
+    bare.mkdir()
+    for name in ("cfg.json", "sae_weights.safetensors"):
+        (bare / name).write_bytes((root / "sae" / name).read_bytes())
+    result = build_report(
+        ReportConfig(str(bare), str(root / "acts"), out=str(tmp_path / "r.html"), latents=4),
+        progress=False,
+    )
+    page = result.path.read_text()
+    for section in ("disentanglement", "probing", "circuits"):
+        assert f'<section id="{section}">' not in page
+    note = re.search(r'id="missing-sections">([^<]*)<', page).group(1)
+    for missing in ("training curves", "evaluation", "feature statistics", "probing", "circuits"):
+        assert missing in note
+
+
+def test_contexts_carry_the_dictionarys_activations_at_every_token(full_report, text_run):
+    _, store, sae = text_run
+    page = full_report.path.read_text()
+    data, boards = embedded(page, "report-data"), embedded(page, "dashboard-data")
+    acts = sae.encode(store.activations(HOOK).float()).detach()
+    tokens = store.tokens
+    checked = 0
+    for latent, board in list(boards.items())[:20]:
+        column = acts[:, int(latent)]
+        for context in board["top"]:  # the corpus repeats: the span may occur more than once
+            n = len(context["t"])
+            candidates = [column[s : s + n].tolist() for s in _find(tokens, context["t"])]
+            assert any(context["a"] == pytest.approx(c, abs=2e-3) for c in candidates)
+            checked += 1
+        peaks = [max(c["a"]) for c in board["top"]]
+        assert peaks == sorted(peaks, reverse=True)
+        feature = next(f for f in data["features"] if f["id"] == int(latent))
+        assert feature["max"] == pytest.approx(float(column.max()), rel=1e-3)
+    assert checked > 20
+
+
+def _find(tokens: torch.Tensor, span: list[int]) -> list[int]:
+    """Every store row where the token span starts."""
+    windows = tokens.unfold(0, len(span), 1)
+    hits = (windows == torch.tensor(span)).all(1).nonzero().flatten().tolist()
+    assert hits, "context not found in the store"
+    return hits
+
+
+def test_the_page_asks_no_network_for_anything(full_report):
+    page = full_report.path.read_text()
+    markup = re.sub(r"<script[^>]*>.*?</script>", "", page, flags=re.S)  # plotly's strings
+    assert not re.search(r'(src|href)\s*=\s*"(?!data:|#)', markup)
+    assert "<link" not in page and "@import" not in page
+    assert "default-src 'none'" in page  # the content security policy blocks any request
+
+
+def test_hostile_text_is_escaped_in_the_html(full_report):
+    page = full_report.path.read_text()
+    assert SCRIPT not in page and "<img src=x" not in page
+    assert "rivers \\u003cscript\\u003ealert(1)\\u003c/script\\u003e" in page  # in the data, inert
+
+
+def test_neuronpedia_export_has_parallel_arrays_and_the_explanation(full_report):
+    folder = full_report.path.parent / "neuronpedia"
+    records = {int(p.stem): json.loads(p.read_text()) for p in folder.glob("*.json")}
+    assert len(records) == full_report.latents
+    for record in records.values():
+        heights, values = record["freq_hist_data_bar_heights"], record["freq_hist_data_bar_values"]
+        assert len(heights) == len(values)
+        assert len(record["pos_str"]) == len(record["pos_values"]) > 0
+        for activation in record["activations"]:
+            assert len(activation["tokens"]) == len(activation["values"])
+            assert activation["maxValue"] == max(activation["values"])
+    assert records[3]["explanations"][0]["description"] == f"rivers {SCRIPT}"
+    assert records[3]["explanations"][0]["score"] == 0.8
+
+
+def test_bad_inputs_get_clear_errors(text_run, tmp_path):
+    root, _, _ = text_run
+    with pytest.raises(FileNotFoundError, match="not a dictionary folder"):
+        build_report(ReportConfig(str(tmp_path), str(root / "acts")), progress=False)
+    with pytest.raises(FileNotFoundError, match="analysis folder"):
+        config = ReportConfig(
+            str(root / "sae"),
+            str(root / "acts"),
+            analyses=[str(tmp_path / "nowhere")],
+            out=str(tmp_path / "r.html"),
+            dashboards=DashboardConfig(top=1),
+        )
+        build_report(config, progress=False)
+    assert not (tmp_path / "r.html").exists()
+    assert Path(root / "sae" / "cfg.json").is_file()
