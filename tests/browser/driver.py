@@ -16,7 +16,10 @@ os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--disable-gpu --no-sandbox"
 from PySide6.QtCore import QEventLoop, QPoint, Qt, QTimer, QUrl  # noqa: E402
 from PySide6.QtGui import QImage  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
-from PySide6.QtWebEngineCore import QWebEnginePage  # noqa: E402
+from PySide6.QtWebEngineCore import (  # noqa: E402
+    QWebEnginePage,
+    QWebEngineUrlRequestInterceptor,
+)
 from PySide6.QtWebEngineWidgets import QWebEngineView  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
@@ -41,11 +44,27 @@ class RecordingPage(QWebEnginePage):
         return False
 
 
+class RequestLog(QWebEngineUrlRequestInterceptor):
+    """Every URL the page asks for; anything but the file itself and data: URIs is blocked."""
+
+    def __init__(self):
+        super().__init__()
+        self.urls: list[str] = []
+
+    def interceptRequest(self, info):  # noqa: N802 (Qt API)
+        url = info.requestUrl().toString()
+        self.urls.append(url)
+        if not url.startswith(("file:", "data:")):
+            info.block(True)
+
+
 class Browser:
     def __init__(self, width: int = 1400, height: int = 1000):
         self.app = QApplication.instance() or QApplication([])
         self.view = QWebEngineView()
         self.page = RecordingPage(self.view)
+        self.requests = RequestLog()
+        self.page.setUrlRequestInterceptor(self.requests)
         self.view.setPage(self.page)
         self.view.resize(width, height)
         self.view.show()
@@ -81,13 +100,19 @@ class Browser:
     def click(self, selector: str) -> None:
         """A real mouse click in the middle of the first element matching `selector`."""
         point = self.js(
-            f"(() => {{ const e = document.querySelector({selector!r}); e.scrollIntoView();"
-            " const r = e.getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })()"
+            f"(() => {{ const e = document.querySelector({selector!r});"
+            " e.scrollIntoView({block: 'center'});"
+            " const r = e.getBoundingClientRect();"
+            " return [r.x + r.width / 2, r.y + r.height / 2]; })()"
         )
         self.pump(0.1)
         target = self.view.focusProxy()
-        QTest.mouseClick(target, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
-                         QPoint(int(point[0]), int(point[1])))
+        QTest.mouseClick(
+            target,
+            Qt.MouseButton.LeftButton,
+            Qt.KeyboardModifier.NoModifier,
+            QPoint(int(point[0]), int(point[1])),
+        )
         self.pump(0.1)
 
     def type(self, selector: str, text: str) -> None:
