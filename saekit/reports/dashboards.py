@@ -94,7 +94,7 @@ def _contexts(spans: Spans, firing: Firing, index: int, cfg: DashboardConfig, rn
 
 def _context(spans: Spans, firing: Firing, index: int, span: tuple[int, int]) -> dict:
     example = spans.example(firing, index, span)
-    return {"t": example.tokens, "a": [round(a, 3) for a in example.activations]}
+    return {"t": example.tokens, "a": [round(a, 3) if a else 0 for a in example.activations]}
 
 
 def histogram(values: np.ndarray, bins: int) -> dict:

@@ -99,10 +99,15 @@
         yaxis: { title: { text: "count" } } }, { displayModeBar: false, staticPlot: false });
   }
 
-  function openDashboard(id) {
-    if (dashboards === null) {
-      dashboards = JSON.parse(document.getElementById("dashboard-data").textContent);
-    }
+  async function loadDashboards() {
+    const text = document.getElementById("dashboard-data").textContent.trim();
+    const bytes = Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+    const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+    return JSON.parse(await new Response(stream).text());
+  }
+
+  async function openDashboard(id) {
+    if (dashboards === null) dashboards = await loadDashboards();
     selected = id;
     for (const row of tbody.querySelectorAll("tr.selected")) row.classList.remove("selected");
     const row = tbody.querySelector('tr[data-latent="' + id + '"]');
@@ -175,7 +180,10 @@
   }
   tbody.addEventListener("click", (event) => {
     const row = event.target.closest("tr");
-    if (row) openDashboard(Number(row.dataset.latent));
+    if (row) openDashboard(Number(row.dataset.latent)).catch((error) => {
+      panel.replaceChildren(el("p", "Could not open the dashboard: " + error, "note"));
+      console.error(error);
+    });
   });
   renderList();
 })();

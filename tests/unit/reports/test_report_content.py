@@ -11,13 +11,14 @@ import pytest
 import torch
 
 from saekit.reports import DashboardConfig, ReportConfig, build_report
+from saekit.reports.build import unpacked
 from saekit.reports.schema import DASHBOARDS, FEATURES
 from tests.unit.reports.conftest import HOOK, SCRIPT
 
 
 def embedded(page: str, element: str) -> dict:
-    found = re.search(rf'<script type="application/json" id="{element}">(.*?)</script>', page, re.S)
-    return json.loads(found.group(1))
+    found = re.search(rf'<script type="[^"]+" id="{element}"[^>]*>(.*?)</script>', page, re.S)
+    return unpacked(found.group(1)) if element == "dashboard-data" else json.loads(found.group(1))
 
 
 def test_embedded_data_validates_against_the_schema(full_report):
