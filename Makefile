@@ -5,7 +5,7 @@ STAMP := $(VENV)/.saekit-installed
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: env demo test lint disentanglement circuits interpret bench-harvest bench-train bench-disentangle bench-circuits bench-autointerp clean
+.PHONY: env demo test lint vision disentanglement circuits interpret bench-harvest bench-train bench-disentangle bench-circuits bench-autointerp clean
 
 $(STAMP): pyproject.toml setup.py Makefile
 	python3 -m venv $(VENV)
@@ -30,6 +30,9 @@ test: lint
 lint: env
 	$(PY) -m ruff check saekit analysis recipes benchmarks tests
 	$(PY) -m ruff format --check saekit analysis recipes benchmarks tests
+
+vision: env
+	$(PY) recipes/vision.py --out vision_out
 
 disentanglement: env
 	$(PY) recipes/disentanglement.py --out disentanglement_out
@@ -56,4 +59,4 @@ bench-train: env
 	$(PY) benchmarks/train_vs_peers.py --repeat 3
 
 clean:
-	rm -rf $(VENV) demo_out disentanglement_out circuits_out interpret_out
+	rm -rf $(VENV) demo_out vision_out disentanglement_out circuits_out interpret_out

@@ -6,8 +6,10 @@
 3. evaluate it: FVU, L0, dead latents, and next-token loss with the SAE spliced in;
 4. feature statistics, and the top contexts of a few latents;
 5. analyse: dead / rare / dense latents, and disentanglement of templated sentence factors
-   (gender, number, tense, sentiment) in the raw neurons vs the SAE's latents.
-The HTML report joins this recipe when it lands.
+   (gender, number, tense, sentiment) in the raw neurons vs the SAE's latents;
+6. report: one self-contained HTML file (run summary, feature browser with a dashboard per
+   latent, the disentanglement tables) — open demo_out/report.html in any browser.
+Vision features end to end (photos, SAE, dashboards with heatmaps) are `make vision`.
 """
 
 import argparse
@@ -19,10 +21,17 @@ import torch
 import saekit
 from saekit.analysis.activity import dictionary_activity
 from saekit.analysis.disentanglement import Uncertainty
-from saekit.analysis.disentanglement.sentences import FAST, pooled_activations, score_latents
-from saekit.analysis.disentanglement.table import infomec_variants
+from saekit.analysis.disentanglement.sentences import FAST, pooled_activations
+from saekit.analysis.disentanglement.table import (
+    flat_scores,
+    infomec_variants,
+    metric_table,
+    save_table,
+)
+from saekit.artifacts import EVAL_REPORT, write_text_atomic
 from saekit.data.factor_sentences import factor_sentences
 from saekit.evals.feature_stats import feature_stats, top_contexts
+from saekit.reports import ReportConfig, build_report
 from saekit.sae import Dictionary, DictionaryConfig
 from saekit.train import StoreSource, TrainConfig, train
 
@@ -41,9 +50,10 @@ def summarise(store: saekit.ActivationStore) -> None:
 def train_and_evaluate(model, store: saekit.ActivationStore, out: Path) -> Dictionary:
     hook = "blocks.6.hook_resid_post"
     shape = DictionaryConfig(d_sae=2304, k=32, hook_name=hook)
-    config = TrainConfig(shape, tokens=300_000, batch_size=1024, dead_window=60_000)
+    config = TrainConfig(shape, tokens=300_000, batch_size=1024, dead_window=60_000, log_to="jsonl")
     (sae,) = train(StoreSource(store, [hook]), config, out, model_name="smollm2-135m")
     report = saekit.evaluate(sae, store, model, lm_windows=16)
+    write_text_atomic(out / EVAL_REPORT, report.to_json())
     rec, lm = report.reconstruction, report.lm
     print(f"\nTopK SAE ({shape.d_sae} latents, k={shape.k}) at {hook}, saved in {out}")
     print(f"  FVU {rec.fvu:.3f}  L0 {rec.l0:.1f}  dead {rec.dead_fraction:.1%}")
@@ -60,7 +70,7 @@ def train_and_evaluate(model, store: saekit.ActivationStore, out: Path) -> Dicti
     return sae
 
 
-def analyse(model, sae: Dictionary, store: saekit.ActivationStore, hook: str) -> None:
+def analyse(model, sae: Dictionary, store: saekit.ActivationStore, hook: str, out: Path) -> None:
     rows = next(store.hook_batches(hook, batch_size=8192, seed=1))
     activity = dictionary_activity(sae, rows)
     explained = ", ".join(f"{k} {v:.2f}" for k, v in activity.variance_explained.items())
@@ -72,7 +82,14 @@ def analyse(model, sae: Dictionary, store: saekit.ActivationStore, hook: str) ->
     pooled = pooled_activations(model, hook, sentences.texts, sae)
     rows = {"neurons": pooled.neurons, "dictionary": pooled.dictionary}
     uncertainty = Uncertainty(resamples=10)
-    scores = {k: score_latents(z, sentences.factors, uncertainty) for k, z in rows.items()}
+    tables = {
+        k: metric_table(z, sentences.factors, options=FAST, uncertainty=uncertainty)
+        for k, z in rows.items()
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    for name, table in tables.items():  # for the report: scores and the NMI heatmap
+        save_table(table, out / f"sentence_factors_{name}.json", rows[name], sentences.factors)
+    scores = {k: flat_scores(table) for k, table in tables.items()}
     print(
         f"Sentence factors (gender x number x tense x sentiment) at {hook}, value ± "
         f"{uncertainty.confidence:.0%} interval over {uncertainty.resamples} half-samples"
@@ -111,7 +128,7 @@ def main() -> None:
     summarise(text_store)
 
     sae = train_and_evaluate(model, text_store, args.out / "sae_topk_l6")
-    analyse(model, sae, text_store, "blocks.6.hook_resid_post")
+    analyse(model, sae, text_store, "blocks.6.hook_resid_post", args.out / "analyses")
 
     vision = saekit.load_model("mobilenet-v2")
     image_store = saekit.harvest(
@@ -119,6 +136,18 @@ def main() -> None:
     )
     summarise(image_store)
     print(f"\nStores are in {args.out}/; run the same command again and it resumes or skips.")
+    report = build_report(
+        ReportConfig(
+            str(args.out / "sae_topk_l6"),
+            str(text_store.folder),
+            out=str(args.out / "report.html"),
+            analyses=[str(args.out / "analyses")],
+        )
+    )
+    print(
+        f"\nReport: {report.path} ({report.bytes / 1e6:.1f} MB, {report.latents} latents, "
+        f"{report.seconds:.0f} s) — open file://{report.path.resolve()} in any browser"
+    )
 
 
 if __name__ == "__main__":

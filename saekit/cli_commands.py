@@ -4,7 +4,6 @@ Heavy imports happen inside, so `saekit --help` stays fast."""
 import argparse
 import json
 import os
-from pathlib import Path
 
 from saekit.artifacts import EVAL_REPORT, write_text_atomic
 from saekit.cli_args import dataclass_from_args
@@ -135,7 +134,8 @@ def disentangle(args: argparse.Namespace) -> int:
     from saekit.analysis.disentanglement.table import (  # CLI may reach it
         METRICS,
         metric_table,
-        table_json,
+        nmi_path,
+        save_table,
         table_text,
     )
     from saekit.cli_args import dataclass_from_args
@@ -152,19 +152,9 @@ def disentangle(args: argparse.Namespace) -> int:
     )
     print(table_text(table, uncertainty.confidence if uncertainty.resamples else None))
     if args.out:
-        from saekit.analysis.disentanglement import infomec
-
-        Path(args.out).write_text(json.dumps(table_json(table), indent=1))
-        nmi = infomec(latents, np.load(args.factors), mi_estimator="binned").nmi
-        np.save(nmi_path(args.out), nmi)
+        save_table(table, args.out, latents, np.load(args.factors))
         print(f"scores in {args.out}, normalised MI matrix in {nmi_path(args.out)}")
     return 0
-
-
-def nmi_path(table: str | Path) -> Path:
-    """Where `saekit disentangle --out TABLE.json` puts the `[factors, latents]` normalised MI."""
-    table = Path(table)
-    return table.with_name(table.stem + ".nmi.npy")
 
 
 def interpret(args: argparse.Namespace) -> int:

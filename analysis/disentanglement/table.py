@@ -1,9 +1,11 @@
 """Several metrics over one latents/factors pair, timed, each score with its interval: what
 `saekit disentangle` prints."""
 
+import json
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -133,6 +135,20 @@ def table_json(table: dict[str, MetricResult]) -> dict:
         }
         for name, result in table.items()
     }
+
+
+def nmi_path(table: str | Path) -> Path:
+    """Where `save_table(…, TABLE.json)` puts the `[factors, latents]` normalised MI matrix."""
+    table = Path(table)
+    return table.with_name(table.stem + ".nmi.npy")
+
+
+def save_table(table: dict[str, MetricResult], path: str | Path, latents, factors) -> Path:
+    """`table_json` to `path`, and beside it (`nmi_path`) the binned normalised MI between every
+    factor and latent, which reports draw as a heatmap."""
+    Path(path).write_text(json.dumps(table_json(table), indent=1))
+    np.save(nmi_path(path), infomec(latents, factors, mi_estimator="binned").nmi)
+    return Path(path)
 
 
 def table_text(table: dict[str, MetricResult], confidence: float | None = None) -> str:
