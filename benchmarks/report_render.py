@@ -1,0 +1,53 @@
+"""How big a report is and how fast it opens in a real headless Chromium (Qt WebEngine, as in
+the report tests): load time, the feature list drawn, and the first dashboard opened (which
+unpacks the gzipped dashboards), median over repeats.
+
+    python benchmarks/report_render.py demo_out/report.html [--repeat 3]
+"""
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.browser.driver import Browser  # noqa: E402
+
+ROWS = "document.querySelectorAll('#feature-table tbody tr').length"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("report", type=Path)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    browser = Browser()
+    loads, lists, boards = [], [], []
+    for _ in range(args.repeat):
+        start = time.perf_counter()
+        browser.open(args.report)
+        loads.append(time.perf_counter() - start)
+        browser.wait_for(f"{ROWS} > 0", "the feature list")
+        lists.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        browser.click("th[data-key=max]")
+        browser.click("#feature-table tbody tr")
+        browser.wait_for(
+            "document.querySelectorAll('#dashboard .context, #dashboard img').length > 0",
+            "a dashboard",
+        )
+        boards.append(time.perf_counter() - start)
+    size = args.report.stat().st_size / 1e6
+    latents = browser.js(ROWS)
+    errors = [m for level, m in browser.page.console if level != "InfoMessageLevel"]
+    browser.close()
+    print(f"{args.report}: {size:.1f} MB, {latents} latents")
+    print(f"  page loaded        {statistics.median(loads):6.2f} s (median of {args.repeat})")
+    print(f"  feature list drawn {statistics.median(lists):6.2f} s")
+    print(f"  first dashboard    {statistics.median(boards):6.2f} s (two clicks included)")
+    print(f"  console errors     {len(errors)}")
+
+
+if __name__ == "__main__":
+    main()
