@@ -173,9 +173,8 @@ def _vision(dictionary, store, latents, stats, config):
     for feature in features:
         if stats is None:
             feature["max"] = found.max_activation.get(feature["id"], 0.0)
-    return _data("vision", features, {}, Analyses()), {
-        str(k): v for k, v in found.dashboards.items()
-    }
+    data = _data("vision", features, {}, Analyses()) | {"images": found.images}
+    return data, {str(k): v for k, v in found.dashboards.items()}
 
 
 def _data(kind: str, features: list[dict], tokens: dict, analyses: Analyses) -> dict:

@@ -17,11 +17,11 @@ CONTEXT = {
 
 IMAGE = {
     "type": "object",
-    "required": ["src", "value"],
+    "required": ["image", "value", "grid"],
     "properties": {
-        "src": {"type": "string", "pattern": "^data:image/(png|jpeg);base64,"},
+        "image": {"type": "integer", "minimum": 0},
         "value": {"type": "number"},
-        "caption": {"type": "string"},
+        "grid": {"type": "array", "items": {"type": "array", "items": {"type": "number"}}},
     },
 }
 
@@ -78,6 +78,10 @@ FEATURES = {
         "features": {"type": "array", "items": FEATURE},
         "tokens": {"type": "object", "additionalProperties": {"type": "string"}},
         "scores": {"type": "array", "items": {"type": "string"}},
+        "images": {
+            "type": "object",
+            "additionalProperties": {"type": "string", "pattern": "^data:image/(png|jpeg);base64,"},
+        },
     },
 }
 

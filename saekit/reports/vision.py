@@ -1,7 +1,8 @@
 """The data behind each vision feature's dashboard: the images where the latent fires hardest,
-each with the latent's activation over the model's spatial grid upsampled and overlaid (JPEG data
-URIs), and the histogram of its activations. The images are rebuilt from the store's manifest
-(its image source), rows of one image being its grid positions in row-major order."""
+each with the latent's activation over the model's spatial grid (drawn in the page as a plotly
+heatmap over the image), and the histogram of its activations. The images are rebuilt from the
+store's manifest (its image source), rows of one image being its grid positions in row-major
+order; each image used is embedded once, as a small JPEG, however many features show it."""
 
 import base64
 import io
@@ -9,7 +10,6 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import matplotlib
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -23,13 +23,18 @@ from saekit.sae import Dictionary
 from saekit.store import ActivationStore
 
 THUMBNAIL = 128
-"""Side of each dashboard image, in pixels."""
+"""Side of each embedded image, in pixels."""
+MAX_IMAGES = 8
+"""Top images shown per feature."""
 
 
 @dataclass
 class VisionDashboards:
     dashboards: dict[int, dict]
-    """Per latent: `images` (`{"src", "value", "caption"}`, strongest first) and `hist`."""
+    """Per latent: `images` (`{"image", "value", "grid"}`, strongest first: the image's number,
+    the latent's peak on it and its `[side][side]` activation grid) and `hist`."""
+    images: dict[str, str]
+    """Image number -> JPEG data URI, for every image some dashboard shows."""
     max_activation: dict[int, float]
 
 
@@ -39,26 +44,29 @@ def vision_dashboards(
     latents: Sequence[int],
     cfg: DashboardConfig | None = None,
 ) -> VisionDashboards:
-    """Dashboards for `latents` with the top `cfg.top` images of each (at most 12 shown)."""
+    """Dashboards for `latents` with the top min(`cfg.top`, MAX_IMAGES) images of each."""
     cfg = cfg or DashboardConfig()
     source = store.manifest.config.get("data")
     if not isinstance(source, str):
         raise ValueError("the store was harvested from in-memory images: they cannot be rebuilt")
-    images = load_images(source)
     firing = latent_firing(DictionarySource(dictionary, dictionary.cfg.hook_name), store, latents)
     windows = store.windows[: firing.n_rows].numpy()
-    first = np.searchsorted(windows, np.arange(len(images) + 1))
-    boards, maxima = {}, {}
+    n_images = int(windows.max()) + 1 if len(windows) else 0
+    first = np.searchsorted(windows, np.arange(n_images + 1))
+    boards, maxima, used = {}, {}, set()
     for index, latent in enumerate(latents):
         rows, values = firing.rows[index], firing.values[index]
         shown = []
-        for image in _top_images(windows[rows], values, min(cfg.top, 12)):
-            start, end = first[image], first[image + 1]
-            grid = firing.values_at(index, start, end)
-            shown.append(_overlay(images[image], grid, float(grid.max()), image))
+        for image in _top_images(windows[rows], values, min(cfg.top, MAX_IMAGES)):
+            grid = firing.values_at(index, first[image], first[image + 1])
+            shown.append(
+                {"image": image, "value": round(float(grid.max()), 4), "grid": _square(grid)}
+            )
+            used.add(image)
         boards[latent] = {"images": shown, "hist": histogram(values, cfg.bins)}
         maxima[latent] = float(values.max()) if len(values) else 0.0
-    return VisionDashboards(boards, maxima)
+    images = load_images(source)
+    return VisionDashboards(boards, {str(i): thumbnail(images[i]) for i in sorted(used)}, maxima)
 
 
 def _top_images(image_of_row: np.ndarray, values: np.ndarray, n: int) -> list[int]:
@@ -69,21 +77,20 @@ def _top_images(image_of_row: np.ndarray, values: np.ndarray, n: int) -> list[in
     return sorted(best, key=lambda i: -best[i])[:n]
 
 
-def _overlay(image: torch.Tensor, grid: np.ndarray, peak: float, number: int) -> dict:
+def _square(grid: np.ndarray) -> list[list[float]]:
+    """The positions of one image as a `[side][side]` grid (a leading class token dropped)."""
     side = math.isqrt(len(grid))
-    if side * side != len(grid):  # a class token first (ViT): drop it
+    if side * side != len(grid):
         grid, side = grid[1:], math.isqrt(len(grid) - 1)
-    pixels = F.interpolate(
+    return np.round(grid.reshape(side, side), 3).tolist()
+
+
+def thumbnail(image: torch.Tensor) -> str:
+    """`[3, H, W]` in [0, 1] -> a square JPEG data URI of THUMBNAIL pixels."""
+    small = F.interpolate(
         image[None], size=(THUMBNAIL, THUMBNAIL), mode="bilinear", antialias=True
-    )
-    heat = torch.as_tensor(grid, dtype=torch.float32).view(1, 1, side, side)
-    heat = F.interpolate(heat, size=(THUMBNAIL, THUMBNAIL), mode="bilinear")[0, 0]
-    heat = (heat / max(peak, 1e-9)).clamp(0, 1).numpy()
-    colour = matplotlib.colormaps["inferno"](heat)[..., :3]
-    alpha = 0.15 + 0.6 * heat[..., None]
-    base = pixels[0].permute(1, 2, 0).clamp(0, 1).numpy()
-    blended = (1 - alpha) * base + alpha * colour
+    )[0]
+    pixels = (small.permute(1, 2, 0).clamp(0, 1).numpy() * 255).astype(np.uint8)
     buffer = io.BytesIO()
-    Image.fromarray((blended * 255).astype(np.uint8)).save(buffer, format="JPEG", quality=80)
-    src = "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode()
-    return {"src": src, "value": round(peak, 4), "caption": f"image {number}"}
+    Image.fromarray(pixels).save(buffer, format="JPEG", quality=80)
+    return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode()

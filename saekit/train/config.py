@@ -5,6 +5,9 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from saekit.sae.config import DictionaryConfig
+from saekit.train.optimizers import OPTIMIZERS, OptimizerName, default_lr
+
+ADAM_LR = 4e-4
 
 
 @dataclass
@@ -17,8 +20,13 @@ class TrainConfig:
     """Training vectors to consume (the data is cycled if it holds fewer)."""
     batch_size: int = 4096
     """Vectors per optimisation step (the global batch under torchrun)."""
-    lr: float = 4e-4
-    """Peak Adam learning rate."""
+    optimizer: OptimizerName = "adam"
+    """adam (AdamW, warmup then linear decay), signum (sign descent on momentum, same
+    schedule) or schedule-free-sign (sparsify's default: sign descent in schedule-free
+    averaging, no decay); see `saekit.train.optimizers`."""
+    lr: float | None = None
+    """Peak learning rate (None: 4e-4 for adam; 5e-3 / sqrt(d_sae / 2**14) for the sign-based
+    optimizers, whose steps do not shrink with the gradient)."""
     weight_decay: float | None = None
     """AdamW weight decay (None: the architecture's `default_weight_decay`: 0.1 for qlae,
     which relies on it, 0 otherwise)."""
@@ -48,10 +56,21 @@ class TrainConfig:
         for name in ("tokens", "batch_size", "warmup_steps", "dead_window", "log_every"):
             if getattr(self, name) < (0 if name == "warmup_steps" else 1):
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
-        if self.lr <= 0:
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"unknown optimizer {self.optimizer!r}: {', '.join(OPTIMIZERS)}")
+        if self.lr is not None and self.lr <= 0:
             raise ValueError(f"lr must be > 0, got {self.lr}")
         if not 0 <= self.decay_start <= 1:
             raise ValueError(f"decay_start must be in [0, 1], got {self.decay_start}")
+
+    def peak_lr(self, d_sae: int) -> float:
+        if self.lr is not None:
+            return self.lr
+        return ADAM_LR if self.optimizer == "adam" else default_lr(self.optimizer, d_sae)
+
+    @property
+    def schedule_free(self) -> bool:
+        return self.optimizer == "schedule-free-sign"
 
     @property
     def steps(self) -> int:

@@ -18,6 +18,7 @@ from saekit.train.checkpoint import load_checkpoint, save_checkpoint
 from saekit.train.config import TrainConfig
 from saekit.train.init import geometric_median, norm_scale
 from saekit.train.metrics_log import NoLogger, make_logger
+from saekit.train.optimizers import ScheduleFree, make_optimizer
 from saekit.train.sources import Batch, BatchSource
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,8 @@ class Trainer:
         self.sae.distributed = distributed
         decay = cfg.weight_decay
         decay = self.sae.default_weight_decay if decay is None else decay
-        self.opt = torch.optim.AdamW(self.sae.parameters(), lr=cfg.lr, weight_decay=decay)
+        self.peak_lr = cfg.peak_lr(self.sae.d_sae)
+        self.opt = make_optimizer(cfg.optimizer, self.sae.parameters(), self.peak_lr, decay)
         self.step = 0
         self.skipped = 0
         self.since_fired = torch.zeros(self.sae.d_sae, dtype=torch.long, device=self.device)
@@ -123,11 +125,11 @@ class Trainer:
     def lr_at(self, step: int) -> float:
         cfg = self.cfg
         warm = min(1.0, (step + 1) / cfg.warmup_steps) if cfg.warmup_steps else 1.0
-        decay_from = int(cfg.decay_start * cfg.steps)
+        decay_from = cfg.steps if cfg.schedule_free else int(cfg.decay_start * cfg.steps)
         decay = (
             1.0 if step < decay_from else max(0.0, (cfg.steps - step) / (cfg.steps - decay_from))
         )
-        return cfg.lr * warm * decay
+        return self.peak_lr * warm * decay
 
     @torch.no_grad()
     def _initialise(self, x: Tensor, y: Tensor) -> None:
@@ -164,7 +166,9 @@ class Trainer:
         if self.sae.unit_norm_decoder:
             self.sae.remove_parallel_decoder_grad()
         self.opt.step()
-        if self.sae.unit_norm_decoder:
+        if self.sae.unit_norm_decoder and isinstance(self.opt, ScheduleFree):
+            self.opt.constrain(self.sae.normalize_decoder)
+        elif self.sae.unit_norm_decoder:
             self.sae.normalize_decoder()
         self.since_fired += x.shape[0] * self.distributed.world
         self.since_fired[self.distributed.any(out.fired)] = 0
@@ -191,6 +195,8 @@ class Trainer:
         """Save the dictionary with the input scaling folded into its weights."""
         self.save_checkpoint()
         self.logger.close()
+        if isinstance(self.opt, ScheduleFree):
+            self.opt.average()  # the averaged iterate is the trained dictionary
         final = copy.deepcopy(self.sae).cpu().eval()
         final.fold_input_scaling(self.scale_in, self.scale_out)
         meta = {

@@ -130,16 +130,16 @@
     out.append(el("h4", "Activation histogram (nonzero activations)"));
     const plot = el("div", null, "histogram");
     out.append(plot);
+    const overlays = [];
     if (board.images) {
-      out.append(el("h4", "Top images (activation heatmap overlaid)"));
+      out.append(el("h4", "Top images (the latent's activation over the spatial grid)"));
       const images = el("div", null, "images");
       for (const image of board.images) {
         const figure = el("figure");
-        const img = el("img");
-        img.src = image.src;
-        img.alt = image.caption || "";
-        figure.append(img, el("figcaption", (image.caption || "") + " · " + fmt(image.value, 2)));
+        const plot = el("div", null, "overlay");
+        figure.append(plot, el("figcaption", "image " + image.image + " · " + fmt(image.value, 2)));
         images.append(figure);
+        overlays.push([plot, image]);
       }
       out.append(images);
     }
@@ -165,6 +165,23 @@
     }
     panel.replaceChildren(out);
     histogram(plot, board.hist);
+    for (const [target, image] of overlays) overlay(target, image);
+  }
+
+  function overlay(target, image) {
+    // A plotly heatmap of the grid, smoothed, drawn over the image (row 0 at the top).
+    if (typeof Plotly === "undefined") return;
+    const side = image.grid.length;
+    const z = image.grid.slice().reverse();
+    Plotly.newPlot(target, [{ type: "heatmap", z: z, colorscale: "Inferno", opacity: 0.55,
+      zsmooth: "best", showscale: false, zmin: 0, hovertemplate: "%{z:.3f}<extra></extra>" }],
+      { width: 150, height: 150, margin: { l: 0, r: 0, t: 0, b: 0 },
+        xaxis: { visible: false, range: [-0.5, side - 0.5] },
+        yaxis: { visible: false, range: [-0.5, side - 0.5] },
+        images: [{ source: data.images[String(image.image)], xref: "x", yref: "y", x: -0.5,
+          y: side - 0.5, sizex: side, sizey: side, sizing: "stretch", layer: "below",
+          xanchor: "left", yanchor: "top" }] },
+      { displayModeBar: false });
   }
 
   search.addEventListener("input", renderList);

@@ -1,11 +1,14 @@
 """Vision dashboards: each feature's top images, ranked by the latent's largest activation on
-them (checked against encoding the store directly), each overlaid with its heatmap; and the
-`photos` image source: real photos from packages, cropped reproducibly."""
+them, with its activation grid (both checked against encoding the store directly), drawn as
+heatmaps over the images in a real browser; and the `photos` image source: real photos from
+packages, cropped reproducibly."""
 
 import base64
 import io
+import json
 import re
 
+import jsonschema
 import numpy as np
 import pytest
 import torch
@@ -15,7 +18,8 @@ import saekit
 from saekit.data.images import load_images
 from saekit.reports import DashboardConfig, ReportConfig, build_report
 from saekit.reports.build import unpacked
-from saekit.reports.vision import THUMBNAIL, _overlay
+from saekit.reports.schema import DASHBOARDS, FEATURES
+from saekit.reports.vision import THUMBNAIL
 from saekit.sae import DictionaryConfig, save
 from saekit.sae.registry import build
 
@@ -48,44 +52,55 @@ def vision_report(tmp_path_factory):
     return build_report(config, progress=False), store, dictionary
 
 
+def _embedded(page: str) -> tuple[dict, dict]:
+    data = json.loads(re.search(r'id="report-data">(.*?)</script>', page, re.S).group(1))
+    boards = unpacked(re.search(r'id="dashboard-data"[^>]*>(.*?)</script>', page, re.S).group(1))
+    return data, boards
+
+
 def test_vision_dashboards_rank_images_by_the_latents_peak(vision_report):
     result, store, dictionary = vision_report
-    page = result.path.read_text()
-    blob = re.search(r'id="dashboard-data"[^>]*>(.*?)</script>', page, re.S).group(1)
-    boards = unpacked(blob)
-    latents = dictionary.encode(store.activations(HOOK).float()).detach()
-    per_image = latents.view(8, 49, -1).amax(1)  # [images, d_sae]
+    data, boards = _embedded(result.path.read_text())
+    jsonschema.validate(data, FEATURES)
+    jsonschema.validate(boards, DASHBOARDS)
+    assert data["kind"] == "vision"
+    latents = dictionary.encode(store.activations(HOOK).float()).detach().view(8, 7, 7, -1)
+    per_image = latents.amax((1, 2))  # [images, d_sae]
     checked = 0
     for latent, board in boards.items():
         expected = per_image[:, int(latent)].sort(descending=True).values
         expected = expected[expected > 0][:4].tolist()
         assert [i["value"] for i in board["images"]] == pytest.approx(expected, rel=1e-3)
         for image in board["images"]:
-            raw = base64.b64decode(image["src"].split(",", 1)[1])
-            assert Image.open(io.BytesIO(raw)).size == (128, 128)
+            grid = latents[image["image"], :, :, int(latent)]
+            np.testing.assert_allclose(np.array(image["grid"]), grid.numpy(), atol=2e-3)
+            raw = base64.b64decode(data["images"][str(image["image"])].split(",", 1)[1])
+            assert Image.open(io.BytesIO(raw)).size == (THUMBNAIL, THUMBNAIL)
             checked += 1
     assert checked >= 20
-    assert '"kind":"vision"' in page
 
 
-def test_the_overlay_is_hottest_where_the_latent_peaks():
-    grey = torch.full((3, 90, 90), 0.5)
-    grid = np.zeros(49, dtype=np.float32)
-    grid[2 * 7 + 5] = 3.0  # row 2, column 5 of the 7 x 7 map
-    overlay = _overlay(grey, grid, 3.0, 0)
-    raw = base64.b64decode(overlay["src"].split(",", 1)[1])
-    pixels = np.asarray(Image.open(io.BytesIO(raw)).convert("RGB")).astype(float)
-    cell = THUMBNAIL / 7
-    heat = np.array(
-        [
-            [
-                pixels[
-                    int(r * cell) : int((r + 1) * cell), int(c * cell) : int((c + 1) * cell)
-                ].mean()
-                for c in range(7)
-            ]
-            for r in range(7)
-        ]
-    )
-    assert np.unravel_index(heat.argmax(), heat.shape) == (2, 5)
-    assert heat[2, 5] > heat[6, 0] + 10  # brighter than a far cell, where only grey shows
+def test_vision_dashboard_draws_heatmaps_over_images_in_the_browser(vision_report):
+    driver = pytest.importorskip("tests.browser.driver", reason="needs PySide6-WebEngine")
+    result, _, _ = vision_report
+    browser = driver.Browser()
+    try:
+        browser.open(result.path)
+        browser.wait_for("document.querySelectorAll('#feature-table tbody tr').length", "list")
+        browser.click("th[data-key=max]")
+        browser.click("#feature-table tbody tr")
+        browser.wait_for(
+            "document.querySelectorAll('#dashboard .overlay .main-svg').length",
+            "the image heatmaps",
+        )
+        hrefs = browser.js(
+            "[...document.querySelectorAll('#dashboard .overlay image')]"
+            ".map(i => i.getAttribute('href'))"
+        )
+        overlays = browser.js("document.querySelectorAll('#dashboard .overlay').length")
+        photos = [h for h in hrefs if h.startswith("data:image/jpeg;base64,")]
+        assert overlays > 0 and len(photos) == overlays  # one photo under each heatmap
+        errors = [m for level, m in browser.page.console if level != "InfoMessageLevel"]
+        assert errors == []
+    finally:
+        browser.close()
