@@ -60,9 +60,13 @@ class ScheduleFree:
 
     def __init__(self, base: Optimizer, momentum: float = 0.95):
         self.base, self.momentum = base, momentum
-        self.param_groups = base.param_groups
         self.state: dict[str, object] = {"weight_sum": 0.0, "z": {}, "x": {}}
         self.averaged = False
+
+    @property
+    def param_groups(self) -> list[dict]:
+        """The base optimizer's (a property: loading a state replaces its list)."""
+        return self.base.param_groups
 
     def _params(self) -> list[Tensor]:
         return [p for group in self.param_groups for p in group["params"]]

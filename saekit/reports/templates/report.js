@@ -165,16 +165,23 @@
     }
     panel.replaceChildren(out);
     histogram(plot, board.hist);
-    for (const [target, image] of overlays) overlay(target, image);
+    const strongest = board.images && board.images.length ? board.images[0].value : 1;
+    for (const [target, image] of overlays) overlay(target, image, strongest);
   }
 
-  function overlay(target, image) {
-    // A plotly heatmap of the grid, smoothed, drawn over the image (row 0 at the top).
+  // Inferno's colours, transparent where the latent is silent so the image shows through.
+  const HEAT = [[0, "rgba(0, 0, 4, 0)"], [0.15, "rgba(87, 16, 110, 0.35)"],
+    [0.4, "rgba(188, 55, 84, 0.6)"], [0.7, "rgba(249, 142, 9, 0.75)"],
+    [1, "rgba(252, 255, 164, 0.85)"]];
+
+  function overlay(target, image, strongest) {
+    // A plotly heatmap of the grid, smoothed, drawn over the image (row 0 at the top), on one
+    // scale for all of a latent's images so weaker ones look weaker.
     if (typeof Plotly === "undefined") return;
     const side = image.grid.length;
     const z = image.grid.slice().reverse();
-    Plotly.newPlot(target, [{ type: "heatmap", z: z, colorscale: "Inferno", opacity: 0.55,
-      zsmooth: "best", showscale: false, zmin: 0, hovertemplate: "%{z:.3f}<extra></extra>" }],
+    Plotly.newPlot(target, [{ type: "heatmap", z: z, colorscale: HEAT, zsmooth: "best",
+      showscale: false, zmin: 0, zmax: strongest, hovertemplate: "%{z:.3f}<extra></extra>" }],
       { width: 150, height: 150, margin: { l: 0, r: 0, t: 0, b: 0 },
         xaxis: { visible: false, range: [-0.5, side - 0.5] },
         yaxis: { visible: false, range: [-0.5, side - 0.5] },
