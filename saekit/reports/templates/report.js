@@ -127,9 +127,6 @@
       panel.replaceChildren(out);
       return;
     }
-    out.append(el("h4", "Activation histogram (nonzero activations)"));
-    const plot = el("div", null, "histogram");
-    out.append(plot);
     const overlays = [];
     if (board.images) {
       out.append(el("h4", "Top images (the latent's activation over the spatial grid)"));
@@ -143,17 +140,20 @@
       }
       out.append(images);
     }
-    if (board.promoted || board.suppressed) {
-      const tokens = el("div", null, "tokens");
-      if (board.promoted) tokens.append(tokenTable("Promoted tokens (logit per unit)", board.promoted));
-      if (board.suppressed) tokens.append(tokenTable("Suppressed tokens", board.suppressed));
-      out.append(tokens);
-    }
     const peak = feature.max || 1;
     if (board.top) {
       out.append(el("h4", "Top activating contexts"));
       if (!board.top.length) out.append(el("p", "This latent never fired on the scanned rows.", "note"));
       for (const ctx of board.top) out.append(context(ctx, peak));
+    }
+    out.append(el("h4", "Activation histogram (nonzero activations)"));
+    const plot = el("div", null, "histogram");
+    out.append(plot);
+    if (board.promoted || board.suppressed) {
+      const tokens = el("div", null, "tokens");
+      if (board.promoted) tokens.append(tokenTable("Promoted tokens (logit per unit)", board.promoted));
+      if (board.suppressed) tokens.append(tokenTable("Suppressed tokens", board.suppressed));
+      out.append(tokens);
     }
     if (board.quantiles && board.quantiles.length) {
       out.append(el("h4", "Samples from lower activation quantiles"));
