@@ -47,7 +47,8 @@ def _options(field: dataclasses.Field, kind, doc: str, choices) -> dict:
     if field.default_factory is not MISSING:
         default = field.default_factory()
     shows_default = required or "default" in doc.lower()
-    options: dict = {"help": doc if shows_default else f"{doc} (default: {default})"}
+    text = doc if shows_default else f"{doc} (default: {default})"
+    options: dict = {"help": text.replace("%", "%%")}  # argparse formats help with %
     if not required:
         options["default"] = default
     if choices is not None:
