@@ -1,6 +1,7 @@
 """Circuit discovery on the offline default model (and Gemma-3-270M when its package is
 installed): for IOI, greater-than and docstring, the per-head patching ground truth, attribution
-patching and the discrete-SAE-code method, scored against the truth (`make circuits`).
+patching and the discrete-SAE-code method, scored against the truth, and the mean-ablation
+variant of the truth scored against patching (`make circuits`).
 
     python recipes/circuits.py --out circuits_out [--tasks ioi] [--prompts 64] [--trials 10]
 """
@@ -29,7 +30,10 @@ def main() -> None:
     parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=list(TASKS))
     parser.add_argument("--models", nargs="+", default=["smollm2-135m", "gemma3-270m"])
     parser.add_argument(
-        "--methods", nargs="+", default=["patching", "atp", "discrete-sae"], choices=METHODS
+        "--methods",
+        nargs="+",
+        default=["patching", "mean-ablation", "atp", "discrete-sae"],
+        choices=METHODS,
     )
     parser.add_argument("--prompts", type=int, default=64, help="prompt pairs for patching")
     parser.add_argument("--trials", type=int, default=10, help="discrete-SAE trials")
