@@ -11,6 +11,7 @@ config = TrainConfig(
     DictionaryConfig(architecture="topk", d_sae=job["width"], k=job["k"]),
     tokens=rows.shape[0],
     batch_size=job["batch_size"],
+    optimizer=job.get("optimizer", "adam"),  # matched settings: every trainer on Adam
     lr=job["lr"],
     warmup_steps=job["warmup"],
     dead_window=job["dead_window"],
