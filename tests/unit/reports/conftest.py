@@ -83,7 +83,7 @@ def analyses(tmp_path_factory):
     )
     record = {
         "latent": 3,
-        "explanation": f"rivers {SCRIPT}",
+        "explanation": f"rivers {SCRIPT} {UNICODE}",
         "scores": {"detection": {"auroc": 0.8}},
     }
     (folder / "results.jsonl").write_text(json.dumps(record) + "\n{torn")

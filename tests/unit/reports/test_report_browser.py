@@ -5,9 +5,9 @@ as text — no alert fires and no element is injected."""
 
 import pytest
 
+from tests.browser import driver  # PySide6-WebEngine is a dev dependency: never skipped
 from tests.unit.reports.conftest import IMAGE, SCRIPT, UNICODE
 
-driver = pytest.importorskip("tests.browser.driver", reason="needs PySide6-WebEngine")
 ROWS = "document.querySelectorAll('#feature-table tbody tr').length"
 
 
@@ -73,19 +73,29 @@ def test_sorting_by_max_activation_then_clicking_opens_a_dashboard_with_highligh
     page.wait_for("document.querySelector('#dashboard .histogram .main-svg') !== null", "plot")
 
 
-def test_hostile_text_renders_as_text(page, full_report):
+def test_hostile_text_renders_as_text(page):
     page.type("#search", "rivers")
     page.click("#feature-table tbody tr")
     page.wait_for("document.querySelectorAll('#dashboard .context').length > 0", "a dashboard")
-    text = page.js("document.getElementById('dashboard').textContent")
-    assert SCRIPT in text  # the explanation, shown verbatim
-    contexts = page.js(
-        "[...document.querySelectorAll('#dashboard .context')].map(c => c.textContent).join('\\n')"
+    assert f"{SCRIPT} {UNICODE}" in page.js("document.getElementById('dashboard').textContent")
+    page.js(
+        "(() => { const s = document.getElementById('search'); s.value = '';"
+        " s.dispatchEvent(new Event('input')); })()"
     )
-    assert "<script>" in contexts and "onerror=alert(2)" in contexts
-    assert any(ch in contexts for ch in UNICODE if not ch.isascii())
+    page.click("th[data-key=max]")
+    shown = []
+    for row in range(1, 6):  # the corpus's hostile strings, in the strongest latents' contexts
+        page.click(f"#feature-table tbody tr:nth-child({row})")
+        page.wait_for("document.querySelectorAll('#dashboard .context').length > 0", "contexts")
+        shown.append(
+            page.js(
+                "[...document.querySelectorAll('#dashboard .context')]"
+                ".map(c => c.textContent).join('\\n')"
+            )
+        )
+    contexts = "\n".join(shown)
+    assert "<script>alert(1)" in contexts and IMAGE[:20] in contexts
     page.pump(0.5)
     assert page.page.alerts == []
     assert page.js("document.querySelectorAll('img[src=x], #dashboard script').length") == 0
     assert page.js("document.querySelectorAll('script').length") == 4  # the report's own
-    assert IMAGE.startswith('">')

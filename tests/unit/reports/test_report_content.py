@@ -13,7 +13,7 @@ import torch
 from saekit.reports import DashboardConfig, ReportConfig, build_report
 from saekit.reports.build import unpacked
 from saekit.reports.schema import DASHBOARDS, FEATURES
-from tests.unit.reports.conftest import HOOK, SCRIPT
+from tests.unit.reports.conftest import HOOK, SCRIPT, UNICODE
 
 
 def embedded(page: str, element: str) -> dict:
@@ -111,7 +111,7 @@ def test_neuronpedia_export_has_parallel_arrays_and_the_explanation(full_report)
         for activation in record["activations"]:
             assert len(activation["tokens"]) == len(activation["values"])
             assert activation["maxValue"] == max(activation["values"])
-    assert records[3]["explanations"][0]["description"] == f"rivers {SCRIPT}"
+    assert records[3]["explanations"][0]["description"] == f"rivers {SCRIPT} {UNICODE}"
     assert records[3]["explanations"][0]["score"] == 0.8
 
 

@@ -22,6 +22,7 @@ from saekit.reports.schema import DASHBOARDS, FEATURES
 from saekit.reports.vision import THUMBNAIL
 from saekit.sae import DictionaryConfig, save
 from saekit.sae.registry import build
+from tests.browser import driver
 
 HOOK = "features.17"
 
@@ -81,7 +82,6 @@ def test_vision_dashboards_rank_images_by_the_latents_peak(vision_report):
 
 
 def test_vision_dashboard_draws_heatmaps_over_images_in_the_browser(vision_report):
-    driver = pytest.importorskip("tests.browser.driver", reason="needs PySide6-WebEngine")
     result, _, _ = vision_report
     browser = driver.Browser()
     try:
