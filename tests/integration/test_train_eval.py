@@ -18,7 +18,9 @@ def test_trained_sae_reconstructs_and_recovers_most_of_the_loss(smollm2, layer6_
     _, sae = layer6_sae
     report = saekit.evaluate(sae, layer6_store, smollm2, lm_windows=8)
     rec, lm = report.reconstruction, report.lm
-    assert rec.fvu < 0.35 and abs(rec.l0 - 32) < 1e-6 and rec.dead_fraction < 0.5
+    assert (
+        rec.fvu < 0.35 and 31 < rec.l0 <= 32 and rec.dead_fraction < 0.5
+    )  # k, less where a top-k pre-activation is <= 0
     assert lm.ce_clean < lm.ce_spliced < lm.ce_mean_ablated < lm.ce_zero_ablated
     assert lm.loss_recovered_zero > 0.7 and lm.kl_spliced > 0
 
