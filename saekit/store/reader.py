@@ -109,12 +109,17 @@ class ActivationStore:
         shards_in_memory: int = 8,
         drop_nonfinite: bool = True,
         drop_last: bool = False,
+        start: int = 0,
     ) -> Iterator[dict[str, Tensor]]:
         """Batches of aligned rows, `{hook: [batch, d]}` (default: all hooks).
 
         Shuffling is seeded and spans shards: shards are visited in a random order,
         `shards_in_memory` at a time, and rows are shuffled within that window (plus the rows
         left over from the previous one), so memory stays bounded by the window.
+
+        `start` skips that many batches. When no row has to be dropped as non-finite, the
+        skipped windows are planned from the manifest's row counts and never read (a resumed
+        run costs no replay); otherwise they are read and dropped.
         """
         if isinstance(hooks, str):
             raise TypeError(f"batches takes a list of hooks: [{hooks!r}], or use hook_batches")
@@ -122,21 +127,76 @@ class ActivationStore:
         rng = torch.Generator().manual_seed(seed)
         n_shards = len(self.manifest.shards)
         order = torch.randperm(n_shards, generator=rng) if shuffle else torch.arange(n_shards)
+        plannable = not (drop_nonfinite and self._has_nonfinite(names))
         carry: dict[str, Tensor] = {}
-        for start in range(0, n_shards, shards_in_memory):
-            pool = self._load_pool(order[start : start + shards_in_memory], names, carry)
-            if drop_nonfinite:
-                pool = _drop_nonfinite(pool)
+        carry_rows: Tensor | None = None  # rows carried out of windows skipped unread
+        done = 0
+        for first in range(0, n_shards, shards_in_memory):
+            window = order[first : first + shards_in_memory]
+            if done < start and plannable:
+                rows = torch.cat(
+                    ([] if carry_rows is None else [carry_rows])
+                    + [self._rows_of(int(i)) for i in window]
+                )
+                if shuffle:
+                    rows = rows[torch.randperm(len(rows), generator=rng)]
+                full = len(rows) - len(rows) % batch_size
+                if done + full // batch_size <= start:
+                    done += full // batch_size
+                    carry_rows = rows[full:]
+                    continue
+                pool, carry_rows = self.rows(rows, names), None
+            else:
+                if carry_rows is not None:
+                    carry, carry_rows = self.rows(carry_rows, names), None
+                pool = self._load_pool(window, names, carry)
+                if drop_nonfinite:
+                    pool = _drop_nonfinite(pool)
+                if shuffle:
+                    perm = torch.randperm(next(iter(pool.values())).shape[0], generator=rng)
+                    pool = {k: v[perm] for k, v in pool.items()}
             n = next(iter(pool.values())).shape[0]
-            if shuffle:
-                perm = torch.randperm(n, generator=rng)
-                pool = {k: v[perm] for k, v in pool.items()}
             full = n - n % batch_size
             for b in range(0, full, batch_size):
-                yield {k: v[b : b + batch_size] for k, v in pool.items()}
+                if done >= start:
+                    yield {k: v[b : b + batch_size] for k, v in pool.items()}
+                done += 1
             carry = {k: v[full:] for k, v in pool.items()}
-        if carry and next(iter(carry.values())).shape[0] and not drop_last:
+        if carry_rows is not None:
+            carry = self.rows(carry_rows, names)
+        if carry and next(iter(carry.values())).shape[0] and not drop_last and done >= start:
             yield carry
+
+    def batches_per_pass(self, batch_size: int, hooks: Sequence[str] | None = None) -> int | None:
+        """Full batches in one pass of `batches(..., drop_last=True)`; None when non-finite
+        rows will be dropped (the count then depends on which)."""
+        if self._has_nonfinite(self._check_hooks(list(hooks or self.hooks))):
+            return None
+        return len(self) // batch_size
+
+    def rows(self, indices: Tensor, hooks: Sequence[str]) -> dict[str, Tensor]:
+        """`{hook: [len(indices), d]}` the store rows at `indices`, in that order (only the
+        shards holding them are read)."""
+        ends = self._shard_ends()
+        shard_of = torch.searchsorted(ends, indices, right=True)
+        needed = shard_of.unique()
+        sizes = torch.tensor([self.manifest.shards[int(i)].rows for i in needed])
+        base = torch.zeros(len(ends), dtype=torch.long)
+        base[needed] = torch.cumsum(sizes, 0) - sizes  # where each shard starts once stacked
+        starts = ends - torch.tensor([s.rows for s in self.manifest.shards])
+        local = indices - starts[shard_of] + base[shard_of]
+        loaded = [self.shard(int(i)) for i in needed]
+        return {name: torch.cat([s[acts_key(name)] for s in loaded])[local] for name in hooks}
+
+    def _rows_of(self, shard: int) -> Tensor:
+        end = int(self._shard_ends()[shard])
+        return torch.arange(end - self.manifest.shards[shard].rows, end)
+
+    def _shard_ends(self) -> Tensor:
+        return torch.cumsum(torch.tensor([s.rows for s in self.manifest.shards]), 0)
+
+    def _has_nonfinite(self, hooks: Sequence[str]) -> bool:
+        return any(self.manifest.nonfinite()[h] for h in hooks)
 
     def _load_pool(
         self, shard_ids: Tensor, names: list[str], carry: dict[str, Tensor]

@@ -5,7 +5,7 @@ which is what makes a resumed run see exactly the batches an uninterrupted run w
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from itertools import count
+from itertools import count, islice
 from pathlib import Path
 from typing import Protocol
 
@@ -76,7 +76,9 @@ class ArraySource:
 @dataclass
 class StoreSource:
     """Batches from an ActivationStore, shuffled across shards; pass p over the store uses
-    seed + p. Restarting at batch `start` replays the iterator without training on it."""
+    seed + p. Restarting at batch `start` skips whole passes by arithmetic and, within a pass,
+    plans the skipped windows from the manifest without reading them (a store with non-finite
+    rows to drop replays instead)."""
 
     store: ActivationStore
     hooks: list[str] = field(default_factory=list)
@@ -94,14 +96,22 @@ class StoreSource:
     def batches(self, batch_size: int, seed: int, start: int = 0) -> Iterator[Batch]:
         if len(self.store) < batch_size:
             raise ValueError(f"the store has {len(self.store)} rows, fewer than one batch")
-        done = 0
-        for epoch in count():
-            for batch in self.store.batches(
-                self.hooks, batch_size, seed=seed + epoch, drop_last=True
-            ):
-                if done >= start:
-                    yield batch
-                done += 1
+        per_pass = self.store.batches_per_pass(batch_size, self.hooks)
+        if per_pass is None:  # replay: which rows are dropped decides where batches fall
+            yield from islice(self._passes(batch_size, seed, 0, 0), start, None)
+            return
+        first_pass, skip = divmod(start, per_pass)
+        yield from self._passes(batch_size, seed, first_pass, skip)
+
+    def _passes(self, batch_size: int, seed: int, first_pass: int, skip: int) -> Iterator[Batch]:
+        for epoch in count(first_pass):
+            yield from self.store.batches(
+                self.hooks,
+                batch_size,
+                seed=seed + epoch,
+                drop_last=True,
+                start=skip if epoch == first_pass else 0,
+            )
 
 
 def source_from_path(path: str | Path, hooks: list[str] | None = None) -> BatchSource:
