@@ -22,6 +22,7 @@ from saekit.reports.dashboards import DashboardConfig, text_dashboards
 from saekit.reports.export import export_neuronpedia
 from saekit.reports.schema import SCHEMA_ID
 from saekit.reports.summary import run_summary
+from saekit.reports.token_text import join_split_characters, token_texts
 from saekit.reports.vision import vision_dashboards
 from saekit.sae import load
 from saekit.store import ActivationStore
@@ -155,7 +156,10 @@ def _features(latents, stats: FeatureStats | None, analyses: Analyses) -> list[d
 def _text(dictionary, store, model: LanguageModel | None, latents, stats, analyses, config):
     found = text_dashboards(dictionary, store, latents, model, config.dashboards)
     features = _features(latents, stats, analyses)
-    tokens = {str(t): _token_text(model, t) for t in found.token_ids()}
+    tokenizer = model.tokenizer if model is not None else None
+    tokens = token_texts(tokenizer, found.token_ids())
+    for board in found.dashboards.values():
+        join_split_characters(tokenizer, board["top"] + board["quantiles"], tokens)
     for feature in features:
         top = found.dashboards[feature["id"]]["top"]
         if top:
@@ -186,10 +190,6 @@ def _data(kind: str, features: list[dict], tokens: dict, analyses: Analyses) -> 
         "tokens": tokens,
         "scores": scores,
     }
-
-
-def _token_text(model: LanguageModel | None, token: int) -> str:
-    return model.tokenizer.decode([token]) if model is not None else f"<{token}>"
 
 
 def _round(value: torch.Tensor | float) -> float:

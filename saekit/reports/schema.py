@@ -12,6 +12,7 @@ CONTEXT = {
         "t": {"type": "array", "items": {"type": "integer"}},
         "a": {"type": "array", "items": {"type": "number"}},
         "q": {"type": "integer", "minimum": 0},
+        "s": {"type": "array", "items": {"type": "string"}},
     },
 }
 

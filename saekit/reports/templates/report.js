@@ -67,7 +67,7 @@
     line.append(el("span", fmt(Math.max(...ctx.a), 2), "value"));
     ctx.t.forEach((token, i) => {
       const value = ctx.a[i];
-      const span = el("span", tokenText(token), "tok");
+      const span = el("span", ctx.s ? ctx.s[i] : tokenText(token), "tok");
       if (value > 0) {
         const alpha = Math.min(1, value / (peak || 1));
         span.style.backgroundColor = "rgba(255, 120, 0, " + (0.15 + 0.85 * alpha).toFixed(3) + ")";
