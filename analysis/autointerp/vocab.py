@@ -47,8 +47,8 @@ def vocab_projection(
         latent: VocabTokens(
             [decode([int(t)]) for t in up.indices[i]],
             [decode([int(t)]) for t in down.indices[i]],
-            up.values[i].round(decimals=4).tolist(),
-            down.values[i].round(decimals=4).tolist(),
+            [round(v, 4) for v in up.values[i].tolist()],
+            [round(v, 4) for v in down.values[i].tolist()],
         )
         for i, latent in enumerate(latents)
     }
