@@ -14,6 +14,7 @@ import jinja2
 import numpy as np
 import torch
 
+from saekit.analysis.autointerp.sources import check_pairing
 from saekit.artifacts import FEATURE_STATS, write_text_atomic
 from saekit.evals.feature_stats import FeatureStats
 from saekit.models import LanguageModel, VisionModel, load_model
@@ -63,11 +64,12 @@ class ReportResult:
     """Which optional sections had inputs."""
 
 
-def build_report(config: ReportConfig, progress: bool = True) -> ReportResult:
+def build_report(config: ReportConfig) -> ReportResult:
     start = time.perf_counter()
     folder = Path(config.dictionary)
     dictionary = load(folder)
     store = ActivationStore.open(config.acts, verify="sha256")
+    check_pairing(dictionary, store.manifest.model, store.hooks)
     model = _model(config.model, store)
     stats = FeatureStats.load(folder) if (folder / FEATURE_STATS).is_file() else None
     n = min(config.latents or dictionary.cfg.d_sae, dictionary.cfg.d_sae)

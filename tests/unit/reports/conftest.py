@@ -35,7 +35,7 @@ def text_run(tiny_lm, tmp_path_factory):
     config = train_config(
         d_sae=64, k=4, tokens=30_000, batch_size=256, hook_name=HOOK, log_to="jsonl", log_every=5
     )
-    (sae,) = train(StoreSource(store, [HOOK]), config, root / "sae", progress=False)
+    (sae,) = train(StoreSource(store, [HOOK]), config, root / "sae")
     (root / "sae" / EVAL_REPORT).write_text(saekit.evaluate(sae, store).to_json())
     feature_stats(sae, store).save(root / "sae")
     return root, store, sae
@@ -102,4 +102,4 @@ def full_report(text_run, analyses, tmp_path_factory):
         neuronpedia=str(out / "neuronpedia"),
         dashboards=DashboardConfig(top=6, quantiles=2, per_quantile=1),
     )
-    return build_report(config, progress=False)
+    return build_report(config)

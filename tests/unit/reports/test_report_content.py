@@ -13,6 +13,8 @@ import torch
 from saekit.reports import DashboardConfig, ReportConfig, build_report
 from saekit.reports.build import unpacked
 from saekit.reports.schema import DASHBOARDS, FEATURES
+from saekit.sae import DictionaryConfig, save
+from saekit.sae.registry import build
 from tests.unit.reports.conftest import HOOK, SCRIPT, UNICODE
 
 
@@ -46,8 +48,7 @@ def test_sections_without_inputs_are_left_out_with_a_note(text_run, tmp_path):
     for name in ("cfg.json", "sae_weights.safetensors"):
         (bare / name).write_bytes((root / "sae" / name).read_bytes())
     result = build_report(
-        ReportConfig(str(bare), str(root / "acts"), out=str(tmp_path / "r.html"), latents=4),
-        progress=False,
+        ReportConfig(str(bare), str(root / "acts"), out=str(tmp_path / "r.html"), latents=4)
     )
     page = result.path.read_text()
     for section in ("disentanglement", "probing", "circuits"):
@@ -118,7 +119,7 @@ def test_neuronpedia_export_has_parallel_arrays_and_the_explanation(full_report)
 def test_bad_inputs_get_clear_errors(text_run, tmp_path):
     root, _, _ = text_run
     with pytest.raises(FileNotFoundError, match="not a dictionary folder"):
-        build_report(ReportConfig(str(tmp_path), str(root / "acts")), progress=False)
+        build_report(ReportConfig(str(tmp_path), str(root / "acts")))
     with pytest.raises(FileNotFoundError, match="analysis folder"):
         config = ReportConfig(
             str(root / "sae"),
@@ -127,6 +128,12 @@ def test_bad_inputs_get_clear_errors(text_run, tmp_path):
             out=str(tmp_path / "r.html"),
             dashboards=DashboardConfig(top=1),
         )
-        build_report(config, progress=False)
+        build_report(config)
     assert not (tmp_path / "r.html").exists()
     assert Path(root / "sae" / "cfg.json").is_file()
+    other_hook = build(
+        DictionaryConfig(d_in=32, d_sae=16, k=2, hook_name="blocks.0.hook_resid_post")
+    )
+    save(other_hook, tmp_path / "elsewhere")
+    with pytest.raises(ValueError, match="pass a store harvested at that hook"):
+        build_report(ReportConfig(str(tmp_path / "elsewhere"), str(root / "acts")))

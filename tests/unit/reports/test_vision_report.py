@@ -50,7 +50,7 @@ def vision_report(tmp_path_factory):
         out=str(root / "r.html"),
         dashboards=DashboardConfig(top=4),
     )
-    return build_report(config, progress=False), store, dictionary
+    return build_report(config), store, dictionary
 
 
 def _embedded(page: str) -> tuple[dict, dict]:
