@@ -25,6 +25,7 @@ from saekit.provenance import provenance
 from saekit.store import ActivationStore, Manifest, StoreError, StoreWriter
 from saekit.store.manifest import HookInfo
 from saekit.store.rows import acts_key, batch_rows
+from saekit.store.writer import OverlappedWriter
 
 log = logging.getLogger(__name__)
 StoreDtype = Literal["float32", "float16", "bfloat16"]
@@ -59,6 +60,9 @@ class CollectConfig:
     """Batches per shard file."""
     stop_early: bool = True
     """Stop each forward pass after the last hooked module."""
+    overlap_writes: bool = True
+    """Write each shard on a background thread while the next one is computed (same files,
+    same atomicity; at most one shard in flight)."""
 
     def __post_init__(self) -> None:
         for name in ("tokens", "context_length", "batch_size", "shard_batches"):
@@ -87,7 +91,11 @@ def _inputs_for(model: HookedModel, data, config: CollectConfig) -> HarvestInput
 
 
 def _resume_key(model: HookedModel, points: list[HookPoint], data: HarvestInputs, cfg) -> dict:
-    key = {k: v for k, v in asdict(cfg).items() if k not in ("hooks", "stop_early")}
+    key = {
+        k: v
+        for k, v in asdict(cfg).items()
+        if k not in ("hooks", "stop_early", "overlap_writes")  # they do not change the rows
+    }
     key["hooks"] = {p.name: p.module for p in points}
     key["data_fingerprint"] = data.fingerprint
     if isinstance(model, LanguageModel):
@@ -183,19 +191,20 @@ def _write_shards(model, points, inputs: HarvestInputs, config, writer: StoreWri
         unit_scale=True,
         desc="harvest",
     )
-    for shard_start in range(first_batch, n_batches, config.shard_batches):
-        shard_stop = min(shard_start + config.shard_batches, n_batches)
-        parts = []
-        for batch in range(shard_start, shard_stop):
-            first = batch * config.batch_size
-            batch_inputs = inputs.inputs[first : first + config.batch_size]
-            acts = model.capture(batch_inputs, points, config.stop_early)
-            parts.append(batch_rows(acts, first, dtype, inputs.tokens, inputs.keep))
-            bar.update(batch_inputs.shape[0] * per_item)
-        tensors = {k: torch.cat([p[k] for p in parts]) for k in parts[0]}
-        nonfinite = {
-            p.name: int((~torch.isfinite(tensors[acts_key(p.name)]).all(dim=1)).sum())
-            for p in points
-        }
-        writer.add_shard(tensors, shard_start, shard_stop - shard_start, nonfinite)
+    with OverlappedWriter(writer, enabled=config.overlap_writes) as shards:
+        for shard_start in range(first_batch, n_batches, config.shard_batches):
+            shard_stop = min(shard_start + config.shard_batches, n_batches)
+            parts = []
+            for batch in range(shard_start, shard_stop):
+                first = batch * config.batch_size
+                batch_inputs = inputs.inputs[first : first + config.batch_size]
+                acts = model.capture(batch_inputs, points, config.stop_early)
+                parts.append(batch_rows(acts, first, dtype, inputs.tokens, inputs.keep))
+                bar.update(batch_inputs.shape[0] * per_item)
+            tensors = {k: torch.cat([p[k] for p in parts]) for k in parts[0]}
+            nonfinite = {
+                p.name: int((~torch.isfinite(tensors[acts_key(p.name)]).all(dim=1)).sum())
+                for p in points
+            }
+            shards.add(tensors, shard_start, shard_stop - shard_start, nonfinite)
     bar.close()

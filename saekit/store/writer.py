@@ -1,6 +1,7 @@
 """Create or resume a store, one complete shard at a time."""
 
 import logging
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from torch import Tensor
@@ -77,3 +78,40 @@ class StoreWriter:
         self.manifest.complete = True
         self.manifest.write(self.folder)
         return self.manifest
+
+
+class OverlappedWriter:
+    """Writes each shard on a background thread while the caller computes the next one (a GPU's
+    forward passes outrun the disk). At most one shard is in flight and shards land in order,
+    each as atomically as `StoreWriter.add_shard` makes it; a failed write is raised at the next
+    `add` or on leaving the block. `enabled=False` writes in the caller's thread."""
+
+    def __init__(self, writer: StoreWriter, enabled: bool = True):
+        self.writer = writer
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="shard-writer") if enabled else None
+        self.pending: Future | None = None
+
+    def add(self, tensors: dict[str, Tensor], first_batch: int, n_batches: int, nonfinite: dict):
+        self.wait()
+        if self.pool is None:
+            self.writer.add_shard(tensors, first_batch, n_batches, nonfinite)
+        else:
+            self.pending = self.pool.submit(
+                self.writer.add_shard, tensors, first_batch, n_batches, nonfinite
+            )
+
+    def wait(self) -> None:
+        """Block until the shard in flight (if any) is on disk; raise its error."""
+        pending, self.pending = self.pending, None
+        if pending is not None:
+            pending.result()
+
+    def __enter__(self) -> "OverlappedWriter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        try:
+            self.wait()  # a complete shard in flight lands even when the caller failed
+        finally:
+            if self.pool is not None:
+                self.pool.shutdown(wait=True)
