@@ -9,9 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
+from saekit.analysis.autointerp.results import RESULTS
+from saekit.analysis.disentanglement.table import nmi_path
 from saekit.reports import plots
 
-AUTOINTERP_RESULTS = "results.jsonl"
 PROBES = "probes.json"
 CIRCUIT_RESULTS = "results.json"
 CIRCUIT_FIGURES = ("patching.png", "mean-ablation.png", "atp.png", "roc.png")
@@ -61,7 +62,7 @@ def _add(found: Analyses, path: Path) -> None:
             if (p := path.parent / f).is_file()
         }
         found.circuits.append({"folder": str(path.parent), "results": results, "figures": figures})
-    elif path.name == AUTOINTERP_RESULTS:
+    elif path.name == RESULTS:
         found.interpretations |= _interpretations(path)
     elif path.suffix == ".json" and _is_metric_table(table := _json(path)):
         found.disentanglement.append(_disentanglement(path, table))
@@ -85,7 +86,7 @@ def _disentanglement(path: Path, table: dict) -> dict:
         for metric, result in table.items()
         for score, e in result["scores"].items()
     ]
-    nmi_file = path.with_name(path.stem + ".nmi.npy")
+    nmi_file = nmi_path(path)
     figure = None
     if nmi_file.is_file():
         nmi = np.load(nmi_file)
@@ -94,6 +95,8 @@ def _disentanglement(path: Path, table: dict) -> dict:
 
 
 def _interpretations(path: Path) -> dict[int, dict]:
+    """Explanations and numeric scores by latent (read only: `read_results` would also cut a
+    torn last line off the file, which a report must not do)."""
     out = {}
     for line in path.read_text().splitlines():
         try:

@@ -169,7 +169,7 @@ def _text(dictionary, store, model: LanguageModel | None, latents, stats, analys
             feature["peak"] = tokens[str(peak)]
         if stats is None:  # fall back to what the dashboard pass saw
             feature["max"] = max((max(c["a"]) for c in top), default=0.0)
-    data = _data("text", features, tokens, analyses)
+    data = _data("text", features, tokens)
     return data, {str(k): v for k, v in found.dashboards.items()}
 
 
@@ -179,11 +179,11 @@ def _vision(dictionary, store, latents, stats, config):
     for feature in features:
         if stats is None:
             feature["max"] = found.max_activation.get(feature["id"], 0.0)
-    data = _data("vision", features, {}, Analyses()) | {"images": found.images}
+    data = _data("vision", features, {}) | {"images": found.images}
     return data, {str(k): v for k, v in found.dashboards.items()}
 
 
-def _data(kind: str, features: list[dict], tokens: dict, analyses: Analyses) -> dict:
+def _data(kind: str, features: list[dict], tokens: dict) -> dict:
     scores = sorted({k for f in features for k in f.get("scores", {})})
     return {
         "schema": SCHEMA_ID,

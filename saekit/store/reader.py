@@ -177,7 +177,7 @@ class ActivationStore:
     def rows(self, indices: Tensor, hooks: Sequence[str]) -> dict[str, Tensor]:
         """`{hook: [len(indices), d]}` the store rows at `indices`, in that order (only the
         shards holding them are read)."""
-        ends = self._shard_ends()
+        ends = self._shard_ends
         shard_of = torch.searchsorted(ends, indices, right=True)
         needed = shard_of.unique()
         sizes = torch.tensor([self.manifest.shards[int(i)].rows for i in needed])
@@ -189,10 +189,12 @@ class ActivationStore:
         return {name: torch.cat([s[acts_key(name)] for s in loaded])[local] for name in hooks}
 
     def _rows_of(self, shard: int) -> Tensor:
-        end = int(self._shard_ends()[shard])
+        end = int(self._shard_ends[shard])
         return torch.arange(end - self.manifest.shards[shard].rows, end)
 
+    @cached_property
     def _shard_ends(self) -> Tensor:
+        """One past each shard's last row, as store rows."""
         return torch.cumsum(torch.tensor([s.rows for s in self.manifest.shards]), 0)
 
     def _has_nonfinite(self, hooks: Sequence[str]) -> bool:
