@@ -1,5 +1,6 @@
-"""The sign-based and schedule-free optimizers against hand-computed steps, resumable
-bitwise, and the default recipe recovering a toy model's true features at a small budget."""
+"""The sign-based and schedule-free optimizers against hand-computed steps (their bitwise
+resume is in test_trainer.py), and the default recipe recovering a toy model's true features at
+a small budget."""
 
 import pytest
 import torch
@@ -7,11 +8,9 @@ import torch
 from saekit.data.toy import toy_superposition
 from saekit.evals.recovery import feature_recovery
 from saekit.sae import load
-from saekit.store.importing import import_array
-from saekit.train import ArraySource, StoreSource, TrainConfig, train
+from saekit.train import ArraySource, TrainConfig, train
 from saekit.train.optimizers import ScheduleFree, SignSGD, default_lr
 from tests.unit.train.commands import train_config
-from tests.unit.train.test_trainer import Crash, crashing
 
 
 def test_signum_moves_every_weight_by_the_learning_rate_along_the_momentums_sign():
@@ -53,27 +52,6 @@ def test_schedule_free_averages_the_base_sequence_and_takes_gradients_between():
 @pytest.fixture(scope="module")
 def toy():
     return toy_superposition(n_features=128, d=32, n_samples=80_000, p_active=0.02, seed=0)
-
-
-@pytest.mark.parametrize("optimizer", ["signum", "schedule-free-sign"])
-def test_resume_after_a_crash_is_bitwise_identical(toy, tmp_path, optimizer):
-    store = import_array(toy.x[:6000], tmp_path / "store", hook="h", shard_rows=1000)
-    source = StoreSource(store)
-    config = train_config(
-        d_sae=64,
-        k=4,
-        tokens=30 * 256,
-        batch_size=256,
-        optimizer=optimizer,
-        checkpoint_every=4,
-        dead_window=512,
-    )
-    (straight,) = train(source, config, tmp_path / "a", progress=False)
-    with pytest.raises(Crash):
-        train(crashing(source, after=14), config, tmp_path / "b", progress=False)
-    (resumed,) = train(source, config, tmp_path / "b", progress=False)
-    for name, value in straight.state_dict().items():
-        assert torch.equal(value, resumed.state_dict()[name]), name
 
 
 def test_the_default_recipe_recovers_the_true_features_of_a_toy_model(toy, tmp_path):

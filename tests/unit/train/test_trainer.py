@@ -78,11 +78,26 @@ def crashing(source, after: int):
     return Crashing()
 
 
-@pytest.mark.parametrize("architecture", ["topk", "batchtopk", "jumprelu"])
-def test_resume_after_a_crash_is_bitwise_identical(toy, tmp_path, architecture):
+@pytest.mark.parametrize(
+    "architecture, optimizer",
+    [
+        ("topk", "schedule-free-sign"),
+        ("batchtopk", "schedule-free-sign"),
+        ("jumprelu", "schedule-free-sign"),
+        ("topk", "adam"),
+        ("topk", "signum"),
+    ],
+)
+def test_resume_after_a_crash_is_bitwise_identical(toy, tmp_path, architecture, optimizer):
     store = import_array(toy.x[:6000], tmp_path / "store", hook="h", shard_rows=1000)
     source = StoreSource(store)
-    config = small(architecture=architecture, tokens=30 * 256, checkpoint_every=4, dead_window=512)
+    config = small(
+        architecture=architecture,
+        optimizer=optimizer,
+        tokens=30 * 256,
+        checkpoint_every=4,
+        dead_window=512,
+    )
     (straight,) = train(source, config, tmp_path / "a", progress=False)
     with pytest.raises(Crash):
         train(crashing(source, after=14), config, tmp_path / "b", progress=False)
