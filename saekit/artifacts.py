@@ -7,7 +7,8 @@ A dictionary folder (`saekit train` / `saekit eval`) holds:
 - `metrics.jsonl`: training metrics, one JSON object per logged step (`--log-to jsonl`);
 - `eval.json`: the evaluation report; `feature_stats.safetensors`: per-latent statistics.
 
-An activation store folder holds `manifest.json` and `shards/NNNNN.safetensors`.
+An activation store folder holds `manifest.json` and `shards/NNNNN.safetensors` (and, while a
+multi-rank harvest runs, `manifest.rank-R.json`: the shards rank R has completed).
 """
 
 import os
@@ -23,6 +24,11 @@ EVAL_REPORT = "eval.json"
 FEATURE_STATS = "feature_stats.safetensors"
 STORE_MANIFEST = "manifest.json"
 STORE_SHARDS = "shards"
+
+
+def store_part(rank: int | str) -> str:
+    """The file in which torchrun rank `rank` (> 0) lists the shards it has completed."""
+    return f"manifest.rank-{rank}.json"
 
 
 def temporary_name(path: Path) -> Path:

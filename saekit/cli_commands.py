@@ -9,13 +9,26 @@ from saekit.artifacts import EVAL_REPORT, write_text_atomic
 from saekit.cli_args import dataclass_from_args
 
 
+def _rank_device(requested: str | None) -> str:
+    """--device, or else this torchrun rank's GPU (LOCAL_RANK), or else the CPU."""
+    import torch
+
+    if requested:
+        return requested
+    return f"cuda:{os.environ.get('LOCAL_RANK', 0)}" if torch.cuda.is_available() else "cpu"
+
+
 def collect(args: argparse.Namespace) -> int:
     from saekit.collect import CollectConfig, run_collect
+    from saekit.distributed import process_group_from_env
     from saekit.models import load_model
 
     config = dataclass_from_args(CollectConfig, args)
-    store = run_collect(load_model(config.model, args.device), config, config.data, args.out)
-    print(f"{store.folder}: {len(store)} rows at {', '.join(store.hooks)}")
+    with process_group_from_env() as distributed:
+        model = load_model(config.model, _rank_device(args.device))
+        store = run_collect(model, config, config.data, args.out, distributed)
+    if distributed.is_main:
+        print(f"{store.folder}: {len(store)} rows at {', '.join(store.hooks)}")
     return 0
 
 
@@ -34,14 +47,11 @@ def _training_source(args: argparse.Namespace, config, device: str):
 
 
 def train(args: argparse.Namespace) -> int:
-    import torch
-
     from saekit.distributed import process_group_from_env
     from saekit.train import TrainConfig, train
 
     config = dataclass_from_args(TrainConfig, args)
-    local = f"cuda:{os.environ.get('LOCAL_RANK', 0)}" if torch.cuda.is_available() else "cpu"
-    device = args.device or local
+    device = _rank_device(args.device)
     with process_group_from_env() as distributed:
         source, model_name = _training_source(args, config, device)
         (dictionary,) = train(

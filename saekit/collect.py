@@ -1,8 +1,12 @@
 """model + data + hook points -> ActivationStore, crash-safe and resumable.
 
 Batches are fixed by the config (the same windows in the same order every run) and every shard
-holds whole batches, so a killed harvest resumes at the first batch of the first missing shard
-and produces the same bytes as an uninterrupted run (CPU, fp32, same thread count).
+holds whole batches, so a killed harvest resumes with the shards that are missing and produces
+the same bytes as an uninterrupted run (CPU, fp32, same thread count).
+
+Under torchrun the ranks share the missing shards out (shard i of those left goes to rank
+i mod world) and write them into the one store; the result is the store one process would have
+written.
 """
 
 import logging
@@ -19,6 +23,7 @@ from tqdm.auto import tqdm
 
 from saekit.collect_inputs import HarvestInputs, image_inputs, text_inputs
 from saekit.data.text import DEFAULT_CORPUS, BosPolicy
+from saekit.distributed import SINGLE_PROCESS, Distributed
 from saekit.hooks import HookPoint
 from saekit.models import DEFAULT_MODEL, HookedModel, LanguageModel, load_model
 from saekit.provenance import provenance
@@ -145,7 +150,15 @@ def harvest(
     return run_collect(model, config, data if data is not None else config.data, Path(out))
 
 
-def run_collect(model: HookedModel, config: CollectConfig, data, out: Path) -> ActivationStore:
+def run_collect(
+    model: HookedModel,
+    config: CollectConfig,
+    data,
+    out: Path,
+    distributed: Distributed = SINGLE_PROCESS,
+) -> ActivationStore:
+    """Harvest into `out` (resuming the store there); with `distributed` (from
+    `process_group_from_env()`), every rank runs this and harvests its share of the shards."""
     points = model.resolve_hooks(config.hooks)
     inputs = _inputs_for(model, data, config)
     probe = model.capture(inputs.inputs[:1], points, config.stop_early)
@@ -165,34 +178,70 @@ def run_collect(model: HookedModel, config: CollectConfig, data, out: Path) -> A
         config=asdict(config),
         provenance=provenance(),
     )
-    writer = StoreWriter.open(out, manifest)
+    writer = _open_writer(out, manifest, distributed)
     if writer.manifest.complete:
         log.info("%s is already complete", out)
         return ActivationStore.open(out, verify="size")
-    _write_shards(model, points, inputs, config, writer)
-    writer.finish()
+    _write_shards(model, points, inputs, config, writer, distributed)
+    distributed.barrier()  # every rank's shards are on disk
+    if distributed.is_main:
+        writer.finish()
+    distributed.barrier()  # the others return once the manifest is complete
     return ActivationStore.open(out, verify="none")
 
 
-def _write_shards(model, points, inputs: HarvestInputs, config, writer: StoreWriter) -> None:
+def _open_writer(out: Path, manifest: Manifest, distributed: Distributed) -> StoreWriter:
+    """The main process creates or resumes (and tidies) the store; the other ranks attach to
+    it once that is done. A refusal on the main process stops every rank."""
+    error: StoreError | None = None
+    if distributed.is_main:
+        try:
+            writer = StoreWriter.open(out, manifest)
+        except StoreError as err:
+            error = err
+    if not distributed.all_ok(error is None):
+        raise error or StoreError(f"rank 0 could not open the store {out}: see its error")
+    return writer if distributed.is_main else StoreWriter.attach(out, distributed.rank)
+
+
+def missing_shards(manifest: Manifest, n_batches: int, shard_batches: int) -> list[int]:
+    """Numbers of the shards (of `shard_batches` batches each) the store does not list yet."""
+    done = {shard.first_batch // shard_batches for shard in manifest.shards}
+    return [i for i in range(math.ceil(n_batches / shard_batches)) if i not in done]
+
+
+def _write_shards(
+    model, points, inputs: HarvestInputs, config, writer: StoreWriter, distributed: Distributed
+) -> None:
     n_items = inputs.inputs.shape[0]
     n_batches = math.ceil(n_items / config.batch_size)
+    missing = missing_shards(writer.manifest, n_batches, config.shard_batches)
+    mine = missing[distributed.rank :: distributed.world]
+    if distributed.active:
+        log.info(
+            "rank %d of %d harvests %d of the %d shards left",
+            distributed.rank,
+            distributed.world,
+            len(mine),
+            len(missing),
+        )
     dtype = getattr(torch, config.dtype)
     per_item = inputs.tokens.shape[1] if inputs.tokens is not None else 1
-    first_batch = writer.batches_done
+    shard_items = config.shard_batches * config.batch_size
+    remaining = sum(min(shard_items, n_items - i * shard_items) for i in missing)
     row_bytes = sum(h.d for h in writer.manifest.hooks.values()) * dtype.itemsize + 24
-    remaining_items = n_items - first_batch * config.batch_size
-    _check_disk(writer.folder, remaining_items * per_item * row_bytes)
-    unit = "tok" if inputs.tokens is not None else "img"
+    _check_disk(writer.folder, remaining * per_item * row_bytes)
     bar = tqdm(
         total=n_items * per_item,
-        initial=first_batch * config.batch_size * per_item,
-        unit=unit,
+        initial=(n_items - remaining) * per_item,
+        unit="tok" if inputs.tokens is not None else "img",
         unit_scale=True,
         desc="harvest",
+        disable=not distributed.is_main,
     )
     with OverlappedWriter(writer, enabled=config.overlap_writes) as shards:
-        for shard_start in range(first_batch, n_batches, config.shard_batches):
+        for number in mine:
+            shard_start = number * config.shard_batches
             shard_stop = min(shard_start + config.shard_batches, n_batches)
             parts = []
             for batch in range(shard_start, shard_stop):
@@ -200,11 +249,11 @@ def _write_shards(model, points, inputs: HarvestInputs, config, writer: StoreWri
                 batch_inputs = inputs.inputs[first : first + config.batch_size]
                 acts = model.capture(batch_inputs, points, config.stop_early)
                 parts.append(batch_rows(acts, first, dtype, inputs.tokens, inputs.keep))
-                bar.update(batch_inputs.shape[0] * per_item)
+                bar.update(batch_inputs.shape[0] * per_item * distributed.world)
             tensors = {k: torch.cat([p[k] for p in parts]) for k in parts[0]}
             nonfinite = {
                 p.name: int((~torch.isfinite(tensors[acts_key(p.name)]).all(dim=1)).sum())
                 for p in points
             }
-            shards.add(tensors, shard_start, shard_stop - shard_start, nonfinite)
+            shards.add(tensors, shard_start, shard_stop - shard_start, nonfinite, number)
     bar.close()

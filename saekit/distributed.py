@@ -54,6 +54,15 @@ class Distributed:
         dist.all_reduce(as_int, op=dist.ReduceOp.MAX)
         return as_int.bool()
 
+    def barrier(self) -> None:
+        """Wait until every rank gets here."""
+        if self.active:
+            dist.barrier()
+
+    def all_ok(self, ok: bool) -> bool:
+        """True when `ok` holds on every rank (every rank waits here for the others)."""
+        return not bool(self.any(torch.tensor([not ok])))
+
     def average_gradients(self, parameters) -> None:
         if not self.active:
             return

@@ -68,6 +68,6 @@ def import_array(
             "windows": torch.arange(start, start + n, dtype=torch.int64),
         }
         nonfinite = {hook: int((~torch.isfinite(rows).all(dim=1)).sum())}
-        writer.add_shard(tensors, i, 1, nonfinite)
+        writer.add_shard(tensors, i, 1, nonfinite, i)
     writer.finish()
     return ActivationStore.open(out, verify="none")

@@ -61,10 +61,6 @@ class Manifest:
     def rows(self) -> int:
         return sum(s.rows for s in self.shards)
 
-    @property
-    def batches_done(self) -> int:
-        return sum(s.n_batches for s in self.shards)
-
     def nonfinite(self) -> dict[str, int]:
         return {h: sum(s.nonfinite.get(h, 0) for s in self.shards) for h in self.hooks}
 
