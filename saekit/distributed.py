@@ -1,7 +1,8 @@
-"""Data-parallel training under `torchrun`: every rank reads the same global batch, trains on its
-slice, and averages gradients; batch statistics (BatchTopK selection and threshold, input
-scaling, geometric-median init, dead-latent counts) are computed on the global batch, so N ranks
-train the same model as one process with the same global batch."""
+"""Data-parallel training under `torchrun`: every rank reads only its slice of each global batch
+(the sources take a `part`), trains on it, and averages gradients; batch statistics (BatchTopK
+selection and threshold, input scaling, geometric-median init, dead-latent counts) are computed
+on the global batch, so N ranks train the same model as one process with the same global batch.
+"""
 
 import os
 from collections.abc import Iterator
@@ -29,17 +30,16 @@ class Distributed:
     def is_main(self) -> bool:
         return self.rank == 0
 
-    def local_slice(self, batch: Tensor) -> Tensor:
-        """This rank's rows of a global batch (the batch size must divide evenly)."""
-        if not self.active:
-            return batch
-        if batch.shape[0] % self.world:
-            raise ValueError(f"batch size {batch.shape[0]} is not divisible by {self.world} ranks")
-        per = batch.shape[0] // self.world
-        return batch[self.rank * per : (self.rank + 1) * per]
+    def local_rows(self, batch_size: int) -> slice:
+        """Which rows of a global batch are this rank's (the batch size must divide evenly)."""
+        if batch_size % self.world:
+            raise ValueError(f"batch size {batch_size} is not divisible by {self.world} ranks")
+        per = batch_size // self.world
+        return slice(self.rank * per, (self.rank + 1) * per)
 
     def gather(self, values: Tensor) -> Tensor:
-        """Concatenate equally sized 1-D tensors from all ranks, in rank order."""
+        """Concatenate equally shaped tensors from all ranks along the first dimension, in rank
+        order (the ranks' slices of a batch become the global batch)."""
         if not self.active:
             return values
         parts = [torch.empty_like(values) for _ in range(self.world)]

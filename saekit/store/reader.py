@@ -110,6 +110,7 @@ class ActivationStore:
         drop_nonfinite: bool = True,
         drop_last: bool = False,
         start: int = 0,
+        part: slice | None = None,
     ) -> Iterator[dict[str, Tensor]]:
         """Batches of aligned rows, `{hook: [batch, d]}` (default: all hooks).
 
@@ -120,7 +121,12 @@ class ActivationStore:
         `start` skips that many batches. When no row has to be dropped as non-finite, the
         skipped windows are planned from the manifest's row counts and never read (a resumed
         run costs no replay); otherwise they are read and dropped.
+
+        `part` (a data-parallel rank's slice, with `drop_last`) yields only those rows of each
+        batch; when no row has to be dropped, only they are read from the shards.
         """
+        if part is not None and not drop_last:
+            raise ValueError("reading a part of each batch needs drop_last=True")
         if isinstance(hooks, str):
             raise TypeError(f"batches takes a list of hooks: [{hooks!r}], or use hook_batches")
         names = self._check_hooks(list(hooks or self.hooks))
@@ -133,7 +139,7 @@ class ActivationStore:
         done = 0
         for first in range(0, n_shards, shards_in_memory):
             window = order[first : first + shards_in_memory]
-            if done < start and plannable:
+            if plannable and (done < start or part is not None):
                 rows = torch.cat(
                     ([] if carry_rows is None else [carry_rows])
                     + [self._rows_of(int(i)) for i in window]
@@ -142,6 +148,12 @@ class ActivationStore:
                     rows = rows[torch.randperm(len(rows), generator=rng)]
                 full = len(rows) - len(rows) % batch_size
                 if done + full // batch_size <= start:
+                    done += full // batch_size
+                    carry_rows = rows[full:]
+                    continue
+                if part is not None:
+                    for b in range(max(start - done, 0) * batch_size, full, batch_size):
+                        yield self.rows(rows[b : b + batch_size][part], names)
                     done += full // batch_size
                     carry_rows = rows[full:]
                     continue
@@ -159,10 +171,10 @@ class ActivationStore:
             full = n - n % batch_size
             for b in range(0, full, batch_size):
                 if done >= start:
-                    yield {k: v[b : b + batch_size] for k, v in pool.items()}
+                    yield {k: v[b : b + batch_size][part or slice(None)] for k, v in pool.items()}
                 done += 1
             carry = {k: v[full:] for k, v in pool.items()}
-        if carry_rows is not None:
+        if carry_rows is not None and not drop_last:
             carry = self.rows(carry_rows, names)
         if carry and next(iter(carry.values())).shape[0] and not drop_last and done >= start:
             yield carry
@@ -175,18 +187,21 @@ class ActivationStore:
         return len(self) // batch_size
 
     def rows(self, indices: Tensor, hooks: Sequence[str]) -> dict[str, Tensor]:
-        """`{hook: [len(indices), d]}` the store rows at `indices`, in that order (only the
-        shards holding them are read)."""
+        """`{hook: [len(indices), d]}` the store rows at `indices`, in that order (only those
+        rows are read from the memory-mapped shards that hold them)."""
         ends = self._shard_ends
         shard_of = torch.searchsorted(ends, indices, right=True)
-        needed = shard_of.unique()
-        sizes = torch.tensor([self.manifest.shards[int(i)].rows for i in needed])
-        base = torch.zeros(len(ends), dtype=torch.long)
-        base[needed] = torch.cumsum(sizes, 0) - sizes  # where each shard starts once stacked
-        starts = ends - torch.tensor([s.rows for s in self.manifest.shards])
-        local = indices - starts[shard_of] + base[shard_of]
-        loaded = [self.shard(int(i)) for i in needed]
-        return {name: torch.cat([s[acts_key(name)] for s in loaded])[local] for name in hooks}
+        local = indices - (ends - torch.tensor([s.rows for s in self.manifest.shards]))[shard_of]
+        out: dict[str, Tensor] = {}
+        for shard in shard_of.unique().tolist():
+            here = (shard_of == shard).nonzero().squeeze(1)
+            tensors = self.shard(shard)
+            for name in hooks:
+                source = tensors[acts_key(name)]
+                if name not in out:
+                    out[name] = source.new_empty((len(indices), *source.shape[1:]))
+                out[name][here] = source[local[here]]
+        return out
 
     def _rows_of(self, shard: int) -> Tensor:
         end = int(self._shard_ends[shard])

@@ -16,7 +16,7 @@ from saekit.hooks import HookPoint
 from saekit.models import DEFAULT_MODEL, LanguageModel
 from saekit.provenance import fingerprint
 from saekit.store.rows import acts_key, batch_rows
-from saekit.train.sources import Batch
+from saekit.train.sources import ALL, Batch
 
 
 @dataclass
@@ -93,7 +93,11 @@ class LiveSource:
                 rows = batch_rows(acts, first, torch.float32, inputs.tokens, inputs.keep)
                 yield {h: rows[acts_key(h)] for h in self.hooks}
 
-    def batches(self, batch_size: int, seed: int, start: int = 0) -> Iterator[Batch]:
+    def batches(
+        self, batch_size: int, seed: int, start: int = 0, part: slice = ALL
+    ) -> Iterator[Batch]:
+        """As `BatchSource.batches`; every rank runs the forward passes for the whole batch
+        (harvest to a store first to share that work out)."""
         done = 0
         buffer: dict[str, list] = {h: [] for h in self.hooks}
         rows = self._rows(seed)
@@ -109,6 +113,6 @@ class LiveSource:
             full = pool[self.hooks[0]].shape[0] // batch_size * batch_size
             for b in range(0, full, batch_size):
                 if done >= start:
-                    yield {h: t[b : b + batch_size] for h, t in pool.items()}
+                    yield {h: t[b : b + batch_size][part] for h, t in pool.items()}
                 done += 1
             buffer = {h: [t[full:]] for h, t in pool.items()}

@@ -17,6 +17,8 @@ from saekit.provenance import file_sha256, fingerprint
 from saekit.store import ActivationStore
 
 Batch = dict[str, Tensor]
+ALL = slice(None)
+"""Every row of each batch."""
 
 
 class BatchSource(Protocol):
@@ -29,8 +31,11 @@ class BatchSource(Protocol):
         """Identifies the data, so a checkpoint is never resumed on other data."""
         ...
 
-    def batches(self, batch_size: int, seed: int, start: int = 0) -> Iterator[Batch]:
-        """Batches forever from batch number `start`, deterministic in `seed`."""
+    def batches(
+        self, batch_size: int, seed: int, start: int = 0, part: slice = ALL
+    ) -> Iterator[Batch]:
+        """Batches forever from batch number `start`, deterministic in `seed`; only the rows
+        `part` of each (a data-parallel rank's slice; sources read no more than they must)."""
         ...
 
 
@@ -60,7 +65,9 @@ class ArraySource:
             {k: [tuple(v.shape), float(v[:64].double().sum())] for k, v in self.arrays.items()}
         )
 
-    def batches(self, batch_size: int, seed: int, start: int = 0) -> Iterator[Batch]:
+    def batches(
+        self, batch_size: int, seed: int, start: int = 0, part: slice = ALL
+    ) -> Iterator[Batch]:
         n = next(iter(self.arrays.values())).shape[0]
         per_epoch = max(n // batch_size, 1)
         first_epoch = start // per_epoch
@@ -69,7 +76,7 @@ class ArraySource:
             perm = torch.randperm(n, generator=generator) if self.shuffle else torch.arange(n)
             first = start - epoch * per_epoch if epoch == first_epoch else 0
             for b in range(first, per_epoch):
-                rows = perm[b * batch_size : (b + 1) * batch_size]
+                rows = perm[b * batch_size : (b + 1) * batch_size][part]
                 yield {k: v[rows] for k, v in self.arrays.items()}
 
 
@@ -93,17 +100,21 @@ class StoreSource:
         """sha256 of the store's manifest (which holds every shard's sha256)."""
         return file_sha256(self.store.folder / STORE_MANIFEST)
 
-    def batches(self, batch_size: int, seed: int, start: int = 0) -> Iterator[Batch]:
+    def batches(
+        self, batch_size: int, seed: int, start: int = 0, part: slice = ALL
+    ) -> Iterator[Batch]:
         if len(self.store) < batch_size:
             raise ValueError(f"the store has {len(self.store)} rows, fewer than one batch")
         per_pass = self.store.batches_per_pass(batch_size, self.hooks)
         if per_pass is None:  # replay: which rows are dropped decides where batches fall
-            yield from islice(self._passes(batch_size, seed, 0, 0), start, None)
+            yield from islice(self._passes(batch_size, seed, 0, 0, part), start, None)
             return
         first_pass, skip = divmod(start, per_pass)
-        yield from self._passes(batch_size, seed, first_pass, skip)
+        yield from self._passes(batch_size, seed, first_pass, skip, part)
 
-    def _passes(self, batch_size: int, seed: int, first_pass: int, skip: int) -> Iterator[Batch]:
+    def _passes(
+        self, batch_size: int, seed: int, first_pass: int, skip: int, part: slice
+    ) -> Iterator[Batch]:
         for epoch in count(first_pass):
             yield from self.store.batches(
                 self.hooks,
@@ -111,6 +122,7 @@ class StoreSource:
                 seed=seed + epoch,
                 drop_last=True,
                 start=skip if epoch == first_pass else 0,
+                part=part,
             )
 
 

@@ -19,7 +19,7 @@ from saekit.train.config import TrainConfig
 from saekit.train.init import geometric_median, norm_scale
 from saekit.train.metrics_log import NoLogger, make_logger
 from saekit.train.optimizers import ScheduleFree, make_optimizer
-from saekit.train.sources import Batch, BatchSource
+from saekit.train.sources import ALL, Batch, BatchSource
 
 log = logging.getLogger(__name__)
 
@@ -141,17 +141,17 @@ class Trainer:
         self.sae.initialise_from_data(x, geometric_median(x) if median else y.mean(0))
 
     def train_step(self, batch: Batch) -> TrainStepOutput | None:
-        """One optimisation step on this rank's slice of the global batch; None (and counted)
-        when the batch or its loss is not finite (on any rank)."""
+        """One optimisation step on this rank's slice of the global batch (`batch` holds only
+        that slice); None (and counted) when the batch or its loss is not finite (on any rank)."""
         x = batch[self.hook].to(self.device, torch.float32)
         y = batch[self.hook_out].to(self.device, torch.float32) if self.hook_out != self.hook else x
         if self.step == 0 and self.skipped == 0:
-            self._initialise(x, y)  # on the global batch: the same on every rank
-        if not (torch.isfinite(x).all() and torch.isfinite(y).all()):
+            whole_x = self.distributed.gather(x)  # the global batch: the same on every rank
+            self._initialise(whole_x, whole_x if y is x else self.distributed.gather(y))
+        if not self.distributed.all_ok(bool(torch.isfinite(x).all() and torch.isfinite(y).all())):
             self.skipped += 1
             return None
-        x = self.distributed.local_slice(x) * self.scale_in
-        y = self.distributed.local_slice(y) * self.scale_out
+        x, y = x * self.scale_in, y * self.scale_out
         dead = self.since_fired >= self.cfg.dead_window
         with torch.autocast(self.device.type, torch.bfloat16, enabled=self.autocast):
             out = self.sae.training_loss(x, y, dead_mask=dead)
@@ -270,9 +270,9 @@ def train(
         disable=not (progress and distributed.is_main),
     )
     every = configs[0].checkpoint_every
-    for index, batch in enumerate(
-        source.batches(configs[0].batch_size, configs[0].seed, start), start=start
-    ):
+    batch_size, seed = configs[0].batch_size, configs[0].seed
+    part = distributed.local_rows(batch_size) if distributed.active else ALL
+    for index, batch in enumerate(source.batches(batch_size, seed, start, part), start=start):
         if index >= total:
             break
         for trainer in trainers:
@@ -280,7 +280,7 @@ def train(
                 continue  # this one had already passed this batch before the resume
             out = trainer.train_step(batch)
             if trainer is lead and out is not None and index % 10 == 0:
-                target = lead.distributed.local_slice(batch[lead.hook_out]).float() * lead.scale_out
+                target = batch[lead.hook_out].float() * lead.scale_out
                 bar.set_postfix(
                     loss=f"{out.loss.item():.3g}",
                     fvu=f"{fvu(out.reconstruction, target.to(out.reconstruction)):.3f}",

@@ -62,3 +62,27 @@ def test_a_store_with_nonfinite_rows_replays_and_still_agrees(tmp_path):
     source = StoreSource(store)
     straight = list(islice(source.batches(50, seed=2), 30))
     assert _same(list(islice(source.batches(50, seed=2, start=17), 13)), straight[17:])
+
+
+@pytest.mark.parametrize("start", [0, 3, 14])
+def test_each_rank_reads_only_its_part_of_every_batch(store, monkeypatch, start):
+    options = dict(batch_size=64, seed=5, shards_in_memory=2, drop_last=True, start=start)
+    full = list(store.batches(**options))
+    requested = []
+    original = store.rows
+    monkeypatch.setattr(store, "rows", lambda i, h: requested.append(len(i)) or original(i, h))
+    halves = [list(store.batches(part=slice(r * 32, (r + 1) * 32), **options)) for r in (0, 1)]
+    joined = [{"h": torch.cat([a["h"], b["h"]])} for a, b in zip(*halves, strict=True)]
+    assert _same(joined, full)
+    assert set(requested) == {32}  # no row outside a rank's part is read
+    with pytest.raises(ValueError, match="drop_last"):
+        next(store.batches(batch_size=64, part=slice(0, 32)))
+
+
+def test_a_source_with_nonfinite_rows_gives_each_rank_its_part(tmp_path):
+    rows = torch.randn(700, 4)
+    rows[[3, 250, 251, 600]] = float("nan")
+    source = StoreSource(import_array(rows, tmp_path / "nan", hook="h", shard_rows=100))
+    full = list(islice(source.batches(50, seed=2, start=4), 12))
+    part = list(islice(source.batches(50, seed=2, start=4, part=slice(25, 50)), 12))
+    assert _same(part, [{"h": b["h"][25:]} for b in full])

@@ -1,10 +1,12 @@
-"""Training helpers for tests: `python -m saekit train …` arguments and flat-settings configs."""
+"""Training helpers for tests: `python -m saekit train …` arguments, flat-settings configs and
+a source that crashes midway (a killed run)."""
 
 from dataclasses import fields
 from pathlib import Path
 
 from saekit.sae import DictionaryConfig
 from saekit.train import TrainConfig
+from saekit.train.sources import ALL
 
 
 def train_args(acts: Path, out: Path, **flags) -> list[str]:
@@ -20,3 +22,22 @@ def train_config(**settings) -> TrainConfig:
     names = {f.name for f in fields(DictionaryConfig)}
     dictionary = DictionaryConfig(**{k: v for k, v in settings.items() if k in names})
     return TrainConfig(dictionary, **{k: v for k, v in settings.items() if k not in names})
+
+
+class Crash(Exception):
+    pass
+
+
+def crashing(source, after: int):
+    """The same source, raising (like a killed process) after `after` batches."""
+
+    class Crashing:
+        hooks, dim, fingerprint = source.hooks, source.dim, source.fingerprint
+
+        def batches(self, batch_size, seed, start=0, part=ALL):
+            for i, batch in enumerate(source.batches(batch_size, seed, start, part)):
+                if i == after:
+                    raise Crash
+                yield batch
+
+    return Crashing()

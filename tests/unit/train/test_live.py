@@ -1,7 +1,6 @@
 """Training straight from a model (no store): deterministic batches, an exact resume, the CLI."""
 
 import json
-from dataclasses import dataclass
 
 import pytest
 import torch
@@ -11,7 +10,7 @@ from saekit.cli import main
 from saekit.train import train
 from saekit.train.checkpoint import load_checkpoint
 from saekit.train.live import LiveConfig, LiveSource
-from tests.unit.train.commands import train_config
+from tests.unit.train.commands import Crash, crashing, train_config
 
 HOOK = "blocks.1.hook_resid_post"
 LIVE = dict(hooks=[HOOK], corpus_tokens=4096, context_length=32, buffer_rows=1024)
@@ -32,32 +31,11 @@ def test_live_batches_are_deterministic_and_restart_at_any_batch(tiny_lm):
     assert torch.equal(skipped, third[HOOK])
 
 
-class Interrupted(Exception):
-    pass
-
-
-@dataclass
-class StopsAfter:
-    """A live source that dies after `batches_left` batches (a killed run)."""
-
-    source: LiveSource
-    batches_left: int
-
-    def __getattr__(self, name):
-        return getattr(self.source, name)
-
-    def batches(self, batch_size, seed, start=0):
-        for index, batch in enumerate(self.source.batches(batch_size, seed, start)):
-            if index == self.batches_left:
-                raise Interrupted
-            yield batch
-
-
 def test_an_interrupted_live_run_resumes_to_the_uninterrupted_result(tiny_lm, tmp_path):
     config = train_config(d_sae=64, k=4, tokens=20 * 256, batch_size=256, checkpoint_every=4)
     (whole,) = train(live_source(tiny_lm), config, tmp_path / "whole", progress=False)
-    with pytest.raises(Interrupted):
-        train(StopsAfter(live_source(tiny_lm), 10), config, tmp_path / "resumed", progress=False)
+    with pytest.raises(Crash):
+        train(crashing(live_source(tiny_lm), 10), config, tmp_path / "resumed", progress=False)
     assert load_checkpoint(tmp_path / "resumed")["step"] == 8  # where the resume starts
     (resumed,) = train(live_source(tiny_lm), config, tmp_path / "resumed", progress=False)
     for name, value in whole.state_dict().items():

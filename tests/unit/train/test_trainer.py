@@ -15,7 +15,7 @@ from saekit.sae import load
 from saekit.store.importing import import_array
 from saekit.train import ArraySource, StoreSource, train
 from saekit.train.checkpoint import load_checkpoint
-from tests.unit.train.commands import train_args, train_config
+from tests.unit.train.commands import Crash, crashing, train_args, train_config
 
 
 @pytest.fixture(scope="module")
@@ -57,25 +57,6 @@ def test_every_architecture_trains_and_lowers_its_error(toy, tmp_path, architect
     x = toy.x[:2000]
     fvu = ((x - sae(x).reconstruction).pow(2).sum() / (x - x.mean(0)).pow(2).sum()).item()
     assert fvu < 0.7, f"{architecture} fvu {fvu}"
-
-
-class Crash(Exception):
-    pass
-
-
-def crashing(source, after: int):
-    """The same source, raising (like a killed process) after `after` batches."""
-
-    class Crashing:
-        hooks, dim, fingerprint = source.hooks, source.dim, source.fingerprint
-
-        def batches(self, batch_size, seed, start=0):
-            for i, batch in enumerate(source.batches(batch_size, seed, start)):
-                if i == after:
-                    raise Crash
-                yield batch
-
-    return Crashing()
 
 
 @pytest.mark.parametrize(
