@@ -1,16 +1,22 @@
-"""Train the same TopK dictionary with saekit, SAELens and sparsify — same data, same order,
-same number of vectors, same k, width and learning rate — each through its own trainer in its
-own environment, and compare speed and quality.
+"""Train TopK dictionaries with saekit, SAELens and sparsify — each with its own defaults (what its
+users get) and with matched settings (Adam, one learning rate, warm-up, AuxK and dead window) —
+on the same rows in the same order, and compare quality and speed.
 
-    python benchmarks/train_vs_peers.py [--repeat 3] [--peers-venv .bench-venv]
+    python benchmarks/train_vs_peers.py [--datasets sparse medium dense smollm2-l6]
+        [--batch-sizes 1024 4096] [--vectors 500000 2000000] [--seeds 3] [--out results.jsonl]
 
-Data: a toy model of superposition (true directions known, so MMCS is measurable). The peers'
-environment is created on first use (torch==2.13.0 first, then sae-lens and eai-sparsify).
-Trainers alternate within each repeat because this machine's speed drifts between runs; the
-table shows medians, and saekit's speed ratio against each peer is taken per repeat.
+Datasets: toy models of superposition of several difficulties (true directions known: MMCS and
+the fraction recovered) and real SmolLM2 layer-6 residuals from a store (harvested on first use;
+held out by window: FVU, FVU of standardised activations, and the LM loss recovered with the
+dictionary spliced in). Every trainer sees the same number of training vectors. The peers run in
+their own environment (`--peers-venv`, made on first use: torch==2.13.0 first, then sae-lens
+and eai-sparsify). Within a cell the trainers' order rotates with the seed, because this
+machine's speed drifts; tables show medians over seeds and speed ratios are taken per seed.
+Every result is appended to `--out` as it lands.
 """
 
 import argparse
+import itertools
 import json
 import statistics
 import subprocess
@@ -21,13 +27,14 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from training_data import STORE_SET, TOY_SETS, Dataset, quality, store_dataset, toy_dataset
 
-from saekit.data.toy import toy_superposition
-from saekit.evals.recovery import feature_recovery
 from saekit.sae import load
 
 HERE = Path(__file__).resolve().parent
 WORKERS = {"saekit": "run_saekit.py", "sae-lens": "run_saelens.py", "sparsify": "run_sparsify.py"}
+MODES = ("defaults", "matched")
+METRICS = ("fvu", "std_fvu", "l0", "dead", "mmcs", "recovered", "loss_recovered")
 
 
 def ensure_peers_venv(venv: Path) -> Path:
@@ -40,53 +47,135 @@ def ensure_peers_venv(venv: Path) -> Path:
     return python
 
 
-def make_data(folder: Path, args) -> dict:
-    toy = toy_superposition(
-        n_features=args.features,
-        d=args.d,
-        seed=args.seed,
-        n_samples=args.vectors + args.holdout,
-        p_active=args.p_active,
-    )
-    train, held_out = toy.x[: args.vectors], toy.x[args.vectors :]
-    np.save(folder / "train.npy", train.numpy())
-    order = torch.randperm(args.vectors, generator=torch.Generator().manual_seed(args.seed))
-    np.save(folder / "order.npy", order.numpy())
-    return {"held_out": held_out, "features": toy.features}
+def write_order(folder: Path, n_rows: int, vectors: int, seed: int) -> Path:
+    """Row indices every trainer reads, in order: seeded permutations of the training rows,
+    one after another until `vectors` are drawn."""
+    gen = torch.Generator().manual_seed(seed)
+    passes = -(-vectors // n_rows)
+    order = torch.cat([torch.randperm(n_rows, generator=gen) for _ in range(passes)])[:vectors]
+    path = folder / f"order-{vectors}-{seed}.npy"
+    np.save(path, order.numpy())
+    return path
 
 
-def run_worker(name: str, python: str, job: dict, folder: Path) -> dict:
+def run_worker(python: str, job: dict, folder: Path) -> dict:
+    name = f"{job['trainer']}-{job['mode']}-{job['batch_size']}-{job['vectors']}-{job['seed']}"
+    job = job | {"out": str(folder / name), "result": str(folder / f"{name}.result.json")}
     job_file = folder / f"{name}.json"
     job_file.write_text(json.dumps(job))
     done = subprocess.run(
-        [python, str(HERE / "peers" / WORKERS[name]), str(job_file)],
+        [python, str(HERE / "peers" / WORKERS[job["trainer"]]), str(job_file)],
         cwd=HERE / "peers",
         capture_output=True,
         text=True,
     )
     if done.returncode:
         raise RuntimeError(f"{name} failed:\n{done.stderr[-4000:]}")
-    return json.loads(Path(job["result"]).read_text())
+    timing = json.loads(Path(job["result"]).read_text())
+    return timing | {"folder": job["out"]}
 
 
-@torch.no_grad()
-def quality(folder: str, held_out: torch.Tensor, features: torch.Tensor) -> dict:
-    """Every trainer's output is read by saekit's loaders (SAELens / sparsify / saekit folders)
-    and encoded with that library's own rule."""
-    sae = load(folder)
-    out = sae(held_out)
-    fvu = (held_out - out.reconstruction).pow(2).sum() / (held_out - held_out.mean(0)).pow(2).sum()
-    active = out.latents > 0
-    recovery = feature_recovery(features, sae.W_dec)
-    return {
-        "fvu": float(fvu),
-        "l0": float(active.sum(-1).float().mean()),
-        "dead": float((~active.any(0)).float().mean()),
-        "mmcs": recovery.mmcs,
-    }
+def load_datasets(args) -> list[Dataset]:
+    datasets = []
+    for name in args.datasets:
+        if name == STORE_SET:
+            datasets.append(
+                store_dataset(args.store, args.hook, args.store_tokens, args.store_width, 32)
+            )
+        else:
+            datasets.append(toy_dataset(name, max(args.vectors)))
+    return datasets
+
+
+def run_cell(data: Dataset, cell: dict, pythons: dict, folder: Path, model, log) -> list[dict]:
+    """Every trainer in every mode on one dataset, batch size, length and seed."""
+    order = write_order(folder, data.train.shape[0], cell["vectors"], cell["seed"])
+    runs = list(itertools.product(WORKERS, MODES))
+    shift = cell["seed"] % len(runs)
+    rows = []
+    for trainer, mode in runs[shift:] + runs[:shift]:
+        job = cell | {
+            "train": str(folder / "train.npy"),
+            "order": str(order),
+            "width": data.width,
+            "k": data.k,
+            "trainer": trainer,
+            "mode": mode,
+        }
+        timing = run_worker(pythons[trainer], job, folder)
+        scores = quality(load(timing["folder"]), data, model)
+        row = {"dataset": data.name, "trainer": trainer, "mode": mode} | cell | scores
+        row |= {"vps": timing["vectors"] / timing["seconds"], "peak_rss_mb": timing["peak_rss_mb"]}
+        rows.append(row)
+        log.write(json.dumps(row) + "\n")
+        log.flush()
+        print(
+            f"  {data.name:10s} b{cell['batch_size']:<5d} {cell['vectors']:>8d} s{cell['seed']} "
+            f"{trainer:9s} {mode:8s} {row['vps']:8.0f} vec/s  fvu {row['fvu']:.4f}  "
+            f"std {row['std_fvu']:.4f}  l0 {row['l0']:5.1f}  dead {row['dead']:.3f}"
+            + (f"  mmcs {row['mmcs']:.3f}" if "mmcs" in row else "")
+            + (f"  LR {row['loss_recovered']:.3f}" if "loss_recovered" in row else ""),
+            flush=True,
+        )
+    return rows
+
+
+def summarise(rows: list[dict]) -> None:
+    """Medians over seeds per cell, then saekit's defaults against the best peer default and
+    saekit's speed against each peer in the same mode."""
+    cells = sorted({(r["dataset"], r["batch_size"], r["vectors"]) for r in rows})
+    header = f"{'trainer':9s} {'mode':8s} {'vec/s':>8s} " + " ".join(f"{m:>8s}" for m in METRICS)
+    for dataset, batch, vectors in cells:
+        here = [r for r in rows if cell_key(r) == (dataset, batch, vectors)]
+        print(f"\n{dataset}, batch {batch}, {vectors} vectors ({len(here)} runs)\n{header}")
+        medians = {}
+        for trainer, mode in itertools.product(WORKERS, MODES):
+            mine = [r for r in here if (r["trainer"], r["mode"]) == (trainer, mode)]
+            if not mine:
+                continue
+            med = {m: median_of(mine, m) for m in ("vps", *METRICS)}
+            medians[trainer, mode] = med
+            values = " ".join(f"{med[m]:8.4f}" for m in METRICS)
+            print(f"{trainer:9s} {mode:8s} {med['vps']:8.0f} {values.replace('     nan', '       -')}")
+        print_comparisons(here, medians)
+
+
+def cell_key(row: dict) -> tuple:
+    return row["dataset"], row["batch_size"], row["vectors"]
+
+
+def median_of(rows: list[dict], metric: str) -> float:
+    values = [r[metric] for r in rows if metric in r]
+    return statistics.median(values) if values else float("nan")
+
+
+def print_comparisons(here: list[dict], medians: dict) -> None:
+    ours = medians.get(("saekit", "defaults"))
+    peers = {t: m for (t, mode), m in medians.items() if mode == "defaults" and t != "saekit"}
+    if ours and peers:
+        best = min(peers, key=lambda t: peers[t]["std_fvu"])
+        verdict = "wins" if ours["std_fvu"] < peers[best]["std_fvu"] else "loses"
+        print(
+            f"defaults: saekit std-FVU {ours['std_fvu']:.4f} vs best peer ({best}) "
+            f"{peers[best]['std_fvu']:.4f}: saekit {verdict}"
+        )
+    for peer, mode in itertools.product(list(WORKERS)[1:], MODES):
+        a = sorted((r for r in here if (r["trainer"], r["mode"]) == ("saekit", mode)), key=seed)
+        b = sorted((r for r in here if (r["trainer"], r["mode"]) == (peer, mode)), key=seed)
+        if a and len(a) == len(b):
+            ratios = [x["vps"] / y["vps"] for x, y in zip(a, b, strict=True)]
+            print(
+                f"speed saekit/{peer} ({mode}): per seed {[round(x, 2) for x in ratios]}, "
+                f"median {statistics.median(ratios):.2f}x"
+            )
+
+
+def seed(row: dict) -> int:
+    return row["seed"]
 
 
 def matmul_peak_gflops(batch: int, d: int, width: int, repeat: int = 5) -> float:
+    """This machine's dense fp32 matmul rate at the encoder's shape."""
     a, b = torch.randn(batch, d), torch.randn(d, width)
     a @ b
     start = time.perf_counter()
@@ -95,94 +184,60 @@ def matmul_peak_gflops(batch: int, d: int, width: int, repeat: int = 5) -> float
     return 2 * batch * d * width * repeat / (time.perf_counter() - start) / 1e9
 
 
+def print_peak_fraction(rows: list[dict], datasets: list[Dataset]) -> None:
+    for data in datasets:
+        mine = [r for r in rows if r["dataset"] == data.name and r["trainer"] == "saekit"]
+        for batch in sorted({r["batch_size"] for r in mine}):
+            vps = statistics.median(r["vps"] for r in mine if r["batch_size"] == batch)
+            d = data.train.shape[1]
+            peak = matmul_peak_gflops(batch, d, data.width)
+            used = 2 * d * data.width * vps / 1e9
+            print(
+                f"{data.name} batch {batch}: the encoder matmul alone runs at {peak:.0f} GFLOP/s; "
+                f"saekit's median step does that work at {used:.0f} GFLOP/s ({used / peak:.0%})"
+            )
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--repeat", type=int, default=3, help="rounds of all trainers")
-    parser.add_argument(
-        "--peers-venv",
-        type=Path,
-        default=Path(".bench-venv"),
-        help="environment for sae-lens and eai-sparsify (made if missing)",
-    )
-    parser.add_argument("--d", type=int, default=256, help="activation width")
-    parser.add_argument("--features", type=int, default=2048, help="true features")
-    parser.add_argument("--p-active", type=float, default=0.01)
-    parser.add_argument("--width", type=int, default=4096, help="dictionary latents")
-    parser.add_argument("--k", type=int, default=32)
-    parser.add_argument("--vectors", type=int, default=491_520, help="training vectors")
-    parser.add_argument("--holdout", type=int, default=20_000)
-    parser.add_argument("--batch-size", type=int, default=4096)
-    parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--seed", type=int, default=0)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--datasets", nargs="+", default=[*TOY_SETS, STORE_SET])
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1024, 4096])
+    parser.add_argument("--vectors", type=int, nargs="+", default=[500_000, 2_000_000])
+    parser.add_argument("--seeds", type=int, default=3, help="repeats (trainer seed and order)")
+    parser.add_argument("--lr", type=float, default=4e-4, help="matched runs' Adam lr")
+    parser.add_argument("--warmup", type=int, default=10, help="matched runs' warm-up steps")
+    parser.add_argument("--store", type=Path, default=Path("bench_out/acts_smollm2_l6_320k"))
+    parser.add_argument("--store-tokens", type=int, default=320_000)
+    parser.add_argument("--store-width", type=int, default=4608)
+    parser.add_argument("--hook", default="blocks.6.hook_resid_post")
+    parser.add_argument("--peers-venv", type=Path, default=Path(".bench-venv"))
+    parser.add_argument("--out", type=Path, default=Path("bench_out/train_vs_peers.jsonl"))
     args = parser.parse_args()
 
     peers_python = str(ensure_peers_venv(args.peers_venv.resolve()))
     pythons = {"saekit": sys.executable, "sae-lens": peers_python, "sparsify": peers_python}
-    folder = Path(tempfile.mkdtemp(prefix="saekit-vs-peers-"))
-    truth = make_data(folder, args)
-    names = list(WORKERS)
-    results: dict[str, list[dict]] = {n: [] for n in names}
-    for r in range(args.repeat):
-        for name in names[r % len(names) :] + names[: r % len(names)]:  # rotate the order
-            out = folder / f"{name}-{r}"
-            job = {
-                "train": str(folder / "train.npy"),
-                "order": str(folder / "order.npy"),
-                "width": args.width,
-                "k": args.k,
-                "batch_size": args.batch_size,
-                "lr": args.lr,
-                "warmup": 10,
-                "dead_window": 10 * args.batch_size,
-                "out": str(out),
-                "result": str(folder / f"{name}-{r}.result.json"),
-            }
-            timing = run_worker(name, pythons[name], job, folder)
-            stats = quality(str(out), truth["held_out"], truth["features"])
-            results[name].append(timing | stats | {"vps": timing["vectors"] / timing["seconds"]})
-            print(
-                f"round {r} {name:9s} {results[name][-1]['vps']:9.0f} vectors/s  "
-                f"fvu {stats['fvu']:.4f}  mmcs {stats['mmcs']:.4f}",
-                flush=True,
-            )
+    datasets = load_datasets(args)
+    model = None
+    if any(d.lm is not None for d in datasets):
+        from saekit.models import load_model
 
-    print(
-        f"\n{args.vectors} vectors of d={args.d}, TopK width {args.width}, k={args.k}, "
-        f"batch {args.batch_size}, lr {args.lr}, {torch.get_num_threads()} threads; "
-        f"medians of {args.repeat}"
-    )
-    print(
-        f"{'trainer':10s} {'vectors/s':>10s} {'peak MB':>8s} {'FVU':>8s} {'L0':>6s} "
-        f"{'dead':>6s} {'MMCS':>7s}"
-    )
-    for name, rows in results.items():
-        med = {
-            k: statistics.median(r[k] for r in rows)
-            for k in ("vps", "peak_rss_mb", "fvu", "l0", "dead", "mmcs")
-        }
-        print(
-            f"{name:10s} {med['vps']:10.0f} {med['peak_rss_mb']:8.0f} {med['fvu']:8.4f} "
-            f"{med['l0']:6.1f} {med['dead']:6.3f} {med['mmcs']:7.4f}"
-        )
-    for peer in names[1:]:
-        ratios = [
-            a["vps"] / b["vps"] for a, b in zip(results["saekit"], results[peer], strict=True)
-        ]
-        print(
-            f"saekit / {peer}: per-repeat speed ratios {[round(x, 2) for x in ratios]}, "
-            f"median {statistics.median(ratios):.2f}"
-        )
-    fastest = max(names[1:], key=lambda n: statistics.median(r["vps"] for r in results[n]))
-    saekit_vps = statistics.median(r["vps"] for r in results["saekit"])
-    fastest_vps = statistics.median(r["vps"] for r in results[fastest])
-    print(f"saekit vs the fastest peer ({fastest}): {saekit_vps / fastest_vps:.2f}x")
-    peak = matmul_peak_gflops(args.batch_size, args.d, args.width)
-    steps_per_s = saekit_vps / args.batch_size
-    used = 2 * args.batch_size * args.d * args.width * steps_per_s / 1e9
-    print(
-        f"dense matmul peak (encoder shape) {peak:.1f} GFLOP/s; saekit's step does one such "
-        f"matmul at {used:.1f} GFLOP/s of useful work: {used / peak:.0%} of peak"
-    )
+        model = load_model("smollm2-135m", "cpu")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    rows: list[dict] = []
+    with open(args.out, "a") as log:
+        for data in datasets:
+            print(data.describe(), flush=True)
+            folder = Path(tempfile.mkdtemp(prefix="saekit-vs-peers-"))
+            np.save(folder / "train.npy", data.train.numpy())
+            for batch, vectors, s in itertools.product(
+                args.batch_sizes, args.vectors, range(args.seeds)
+            ):
+                cell = {"batch_size": batch, "vectors": vectors, "seed": s}
+                cell |= {"lr": args.lr, "warmup": args.warmup, "dead_window": 10 * batch}
+                rows += run_cell(data, cell, pythons, folder, model, log)
+    summarise(rows)
+    print(f"\n{torch.get_num_threads()} threads; every run in {args.out}")
+    print_peak_fraction(rows, datasets)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,8 @@
 """Benchmark worker: sparsify's own `Trainer` on the benchmark's rows (peers environment).
 
+`defaults`: `TrainConfig` as it comes (signum, its width-scaled learning rate, no AuxK);
+`matched`: Adam at the benchmark's shared learning rate and warm-up, AuxK and dead window.
+
 sparsify trains only from a Hugging Face model and a token dataset, so the activation matrix
 becomes the frozen embedding of a model whose only module is that embedding (the hook point, an
 identity on the rows), and the "tokens" are row indices in the benchmark's order."""
@@ -45,20 +48,28 @@ order = np.load(job["order"])
 model = RowsModel(RowsConfig(n_rows=x.shape[0], d=x.shape[1]), x).eval()
 dataset = Dataset.from_dict({"input_ids": order.reshape(-1, SEQ).tolist()}).with_format("torch")
 save_dir = Path(job["out"]).parent / "sparsify_run"
-config = TrainConfig(
-    SparseCoderConfig(k=job["k"], num_latents=job["width"]),
+shape = SparseCoderConfig(k=job["k"], num_latents=job["width"])
+run = dict(
     batch_size=job["batch_size"] // SEQ,
-    optimizer="adam",
-    lr=job["lr"],
-    lr_warmup_steps=job["warmup"],
-    auxk_alpha=1 / 32,
-    dead_feature_threshold=job["dead_window"],
+    init_seeds=[job["seed"]],
     hookpoints=["embed"],
     save_dir=str(save_dir),
     run_name="bench",
     save_every=10**9,
     log_to_wandb=False,
 )
+if job["mode"] == "defaults":
+    config = TrainConfig(shape, **run)
+else:
+    config = TrainConfig(
+        shape,
+        **run,
+        optimizer="adam",
+        lr=job["lr"],
+        lr_warmup_steps=job["warmup"],
+        auxk_alpha=1 / 32,
+        dead_feature_threshold=job["dead_window"],
+    )
 with Timer() as timer:
     Trainer(config, dataset, model).fit()
 shutil.copytree(save_dir / "bench" / "embed", job["out"], dirs_exist_ok=True)

@@ -5,7 +5,13 @@ import torch
 from torch import Tensor
 
 from saekit.sae.base import Dictionary, TrainStepOutput, squared_error
-from saekit.sae.sparse_ops import GatheredPreActivations, dense_decode, sparse_decode
+from saekit.sae.sparse_ops import (
+    GatheredPreActivations,
+    dense_decode,
+    rank_latents,
+    rank_latents_dense,
+    sparse_decode,
+)
 
 AUXK_COEFFICIENT = 1 / 32
 
@@ -35,15 +41,17 @@ class TopKSAE(Dictionary):
     def training_loss(self, x: Tensor, target: Tensor, dead_mask: Tensor | None = None):
         k = self.cfg.k
         x_in = self.encoder_input(x)
-        with torch.no_grad():  # the one dense matmul: rank every latent
-            pre = torch.addmm(self.b_enc, x_in, self.W_enc)
-        top_idx = pre.topk(k, dim=-1, sorted=False).indices
-        aux_idx = self._aux_indices(pre, dead_mask)
-        idx = top_idx if aux_idx is None else torch.cat([top_idx, aux_idx], dim=-1)
+        k_aux = self._k_aux(dead_mask)
+        if self.sparse_backward:  # the one dense matmul ranks every latent, block by block
+            ranked = rank_latents(x_in.detach(), self.W_enc, self.b_enc, k, dead_mask, k_aux)
+        else:
+            ranked = rank_latents_dense(x_in.detach(), self.W_enc, self.b_enc, k, dead_mask, k_aux)
+        top_idx, aux_idx = ranked.indices, ranked.aux_indices
+        picked, idx = ranked.joined()
         if self.sparse_backward:
             b_dec = self.b_dec if self.cfg.apply_b_dec_to_input else self.b_dec.detach()
             picked = GatheredPreActivations.apply(
-                x_in.detach(), b_dec, self.W_enc, self.b_enc, pre, idx
+                x_in.detach(), b_dec, self.W_enc, self.b_enc, picked, idx
             )
         else:
             picked = (x_in @ self.W_enc + self.b_enc).gather(-1, idx)
@@ -64,9 +72,8 @@ class TopKSAE(Dictionary):
         l0 = (values > 0).sum(-1).float().mean()
         return TrainStepOutput(loss, losses, reconstruction.detach(), fired, l0)
 
-    def _aux_indices(self, pre: Tensor, dead_mask: Tensor | None) -> Tensor | None:
-        if dead_mask is None or not bool(dead_mask.any()):
-            return None
-        k_aux = min(self.cfg.d_in // 2, int(dead_mask.sum()))
-        masked = pre.masked_fill(~dead_mask, float("-inf"))
-        return masked.topk(k_aux, dim=-1, sorted=False).indices
+    def _k_aux(self, dead_mask: Tensor | None) -> int:
+        """AuxK's latents per example: up to d_in / 2 of the dead ones (0: none dead)."""
+        if dead_mask is None:
+            return 0
+        return min(self.cfg.d_in // 2, int(dead_mask.sum()))

@@ -124,7 +124,7 @@ class Trainer:
     # -- training ----------------------------------------------------------------------------
     def lr_at(self, step: int) -> float:
         cfg = self.cfg
-        warm = min(1.0, (step + 1) / cfg.warmup_steps) if cfg.warmup_steps else 1.0
+        warm = min(1.0, (step + 1) / cfg.warmup) if cfg.warmup else 1.0
         decay_from = cfg.steps if cfg.schedule_free else int(cfg.decay_start * cfg.steps)
         decay = (
             1.0 if step < decay_from else max(0.0, (cfg.steps - step) / (cfg.steps - decay_from))

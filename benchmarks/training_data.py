@@ -1,0 +1,108 @@
+"""The datasets the training benchmarks compare trainers on, and how a trained dictionary is
+scored on them: toy models of superposition of several difficulties (the true directions known)
+and real SmolLM2 residual activations from a store (held out by window, so the loss with the
+dictionary spliced in is measured on text no trainer saw)."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import Tensor
+
+from saekit.data.toy import toy_superposition
+from saekit.evals.recovery import feature_recovery
+from saekit.sae import Dictionary
+
+TOY_SETS = {  # name: (d, true features, p_active, width, k)
+    "sparse": (64, 256, 0.01, 512, 8),  # 2.6 features active per vector
+    "medium": (128, 1024, 0.005, 2048, 16),  # 5 active
+    "dense": (256, 2048, 0.01, 4096, 32),  # 20 active
+}
+STORE_SET = "smollm2-l6"
+HELD_OUT = 20_000
+
+
+@dataclass
+class LMHoldout:
+    """Token windows the training rows do not come from, to splice a dictionary into."""
+
+    store: str
+    hook: str
+    tokens: Tensor
+    special: Tensor
+    mean: Tensor
+
+
+@dataclass
+class Dataset:
+    name: str
+    train: Tensor
+    """`[N, d]` rows the trainers draw from (in a seeded order, cycled if a run needs more)."""
+    held_out: Tensor
+    width: int
+    k: int
+    features: Tensor | None = None
+    """The true directions (toy sets)."""
+    lm: LMHoldout | None = None
+
+    def describe(self) -> str:
+        kind = "toy" if self.features is not None else "store"
+        return f"{self.name} ({kind}, d={self.train.shape[1]}, width {self.width}, k {self.k})"
+
+
+def toy_dataset(name: str, vectors: int, seed: int = 0) -> Dataset:
+    d, n_features, p_active, width, k = TOY_SETS[name]
+    toy = toy_superposition(n_features, d, vectors + HELD_OUT, p_active, seed=seed)
+    return Dataset(name, toy.x[:vectors], toy.x[vectors:], width, k, features=toy.features)
+
+
+def store_dataset(
+    folder: Path, hook: str, tokens: int, width: int, k: int, lm_windows: int = 24
+) -> Dataset:
+    """SmolLM2 activations at `hook`, harvested into `folder` if it holds no store yet; the
+    last 10 % of windows are held out (their rows for FVU, their text for the LM loss)."""
+    import saekit
+    from saekit.evals.evaluate import store_windows
+    from saekit.models import load_model
+
+    model = load_model("smollm2-135m", "cpu")
+    store = saekit.harvest(model, None, hook, folder, tokens=tokens)
+    rows, windows = store.activations(hook).float(), store.windows
+    n_windows = int(windows.max()) + 1
+    first_held_out = n_windows - n_windows // 10
+    train, held_out = rows[windows < first_held_out], rows[windows >= first_held_out]
+    packed = store_windows(store, model, n_windows)
+    lm_rows = slice(first_held_out, first_held_out + lm_windows)
+    lm = LMHoldout(
+        str(folder), hook, packed.tokens[lm_rows], packed.special[lm_rows], train.mean(0)
+    )
+    return Dataset(STORE_SET, train, held_out[:HELD_OUT], width, k, lm=lm)
+
+
+@torch.no_grad()
+def quality(sae: Dictionary, data: Dataset, model=None) -> dict[str, float]:
+    """Held-out FVU; FVU of per-dimension standardised activations (one large dimension cannot
+    dominate it); L0; dead fraction (no held-out row fires it); on toy sets MMCS and the fraction
+    of true features recovered (cosine > 0.9); on a store with `model`, the loss recovered
+    (against mean ablation) with the dictionary spliced in."""
+    x = data.held_out
+    out = sae(x)
+    error, centred = x - out.reconstruction, x - x.mean(0)
+    scale = centred.std(0).clamp_min(1e-6)
+    active = out.latents > 0
+    result = {
+        "fvu": float(error.pow(2).sum() / centred.pow(2).sum()),
+        "std_fvu": float((error / scale).pow(2).sum() / (centred / scale).pow(2).sum()),
+        "l0": float(active.sum(-1).float().mean()),
+        "dead": float((~active.any(0)).float().mean()),
+    }
+    if data.features is not None:
+        recovery = feature_recovery(data.features, sae.W_dec)
+        result |= {"mmcs": recovery.mmcs, "recovered": recovery.fraction_recovered}
+    if data.lm is not None and model is not None:
+        from saekit.evals.lm_loss import loss_recovered
+
+        lm = data.lm
+        scored = loss_recovered(model, sae, lm.tokens, lm.special, lm.mean, lm.hook)
+        result["loss_recovered"] = scored.loss_recovered_mean
+    return result
