@@ -27,6 +27,7 @@ VARIANTS = {  # name: TrainConfig settings changed from the defaults
     "no-normalize": {"normalize_activations": False},
     "no-auxk": {"dead_window": 10**12},
     "mean-init": {"geometric_median_init": False},
+    "rank-fp32": {"rank_precision": "float32"},
 }
 
 
@@ -70,11 +71,11 @@ def compare(data: Dataset, args) -> None:
         start = time.perf_counter()
         folder = tempfile.mkdtemp(prefix="saekit-recipe-study-")
         (sae,) = train(ArraySource({"x": data.train[:vectors]}), config, folder, progress=False)
-        q = quality(sae, data)
+        q = {"mmcs": float("nan"), "recovered": float("nan")} | quality(sae, data)
         print(
             f"{data.name:10s} {vectors:8d} {batch:5d} {seed:4d} {variant:>13s} {q['fvu']:7.4f} "
-            f"{q['std_fvu']:7.4f} {q['l0']:5.1f} {q['dead']:5.2f} {q.get('mmcs', float('nan')):6.3f} "
-            f"{q.get('recovered', float('nan')):6.3f} {time.perf_counter() - start:5.0f}",
+            f"{q['std_fvu']:7.4f} {q['l0']:5.1f} {q['dead']:5.2f} {q['mmcs']:6.3f} "
+            f"{q['recovered']:6.3f} {time.perf_counter() - start:5.0f}",
             flush=True,
         )
 

@@ -136,7 +136,9 @@ def summarise(rows: list[dict]) -> None:
             med = {m: median_of(mine, m) for m in ("vps", *METRICS)}
             medians[trainer, mode] = med
             values = " ".join(f"{med[m]:8.4f}" for m in METRICS)
-            print(f"{trainer:9s} {mode:8s} {med['vps']:8.0f} {values.replace('     nan', '       -')}")
+            print(
+                f"{trainer:9s} {mode:8s} {med['vps']:8.0f} {values.replace('     nan', '       -')}"
+            )
         print_comparisons(here, medians)
 
 

@@ -9,7 +9,6 @@ from saekit.sae.sparse_ops import (
     GatheredPreActivations,
     dense_decode,
     rank_latents,
-    rank_latents_dense,
     sparse_decode,
 )
 
@@ -27,6 +26,9 @@ class TopKSAE(Dictionary):
     unit_norm_decoder = True
     sparse_backward: bool = True
     """Train with the sparse kernels (False: the dense reference path, for tests)."""
+    rank_dtype: torch.dtype | None = None
+    """Dtype of the ranking matmul while training (None: the weights'; the trainer sets
+    bfloat16 per `TrainConfig.rank_precision`)."""
 
     def activate(self, pre: Tensor) -> Tensor:
         return topk_dense(pre, self.cfg.k)
@@ -42,10 +44,9 @@ class TopKSAE(Dictionary):
         k = self.cfg.k
         x_in = self.encoder_input(x)
         k_aux = self._k_aux(dead_mask)
-        if self.sparse_backward:  # the one dense matmul ranks every latent, block by block
-            ranked = rank_latents(x_in.detach(), self.W_enc, self.b_enc, k, dead_mask, k_aux)
-        else:
-            ranked = rank_latents_dense(x_in.detach(), self.W_enc, self.b_enc, k, dead_mask, k_aux)
+        ranked = rank_latents(  # the one dense matmul: rank every latent
+            x_in.detach(), self.W_enc, self.b_enc, k, dead_mask, k_aux, self.rank_dtype
+        )
         top_idx, aux_idx = ranked.indices, ranked.aux_indices
         picked, idx = ranked.joined()
         if self.sparse_backward:

@@ -53,6 +53,11 @@ class TrainConfig:
     """Write a resumable checkpoint every N steps (0: only at the end)."""
     seed: int = 0
     """Seeds the initialisation and the order of the batches."""
+    rank_precision: Literal["auto", "float32", "bfloat16"] = "auto"
+    """Precision of the TopK family's ranking matmul (the dense ~90 % of a CPU step). `auto`:
+    bfloat16 on CPUs that multiply it natively (AMX / AVX512-BF16), float32 elsewhere (on GPUs
+    `autocast` decides). bfloat16 swaps ~1 % of near-tied selections; `make bench-train` and
+    `benchmarks/recipe_study.py --variants defaults rank-fp32` measure the quality beside it."""
     autocast: Literal["auto", "on", "off"] = "auto"
     """bf16 autocast of the training step: `auto` turns it on for CUDA devices only."""
     log_to: Literal["none", "jsonl", "tensorboard", "wandb"] = "none"

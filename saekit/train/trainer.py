@@ -14,6 +14,7 @@ from tqdm.auto import tqdm
 from saekit.distributed import SINGLE_PROCESS, Distributed
 from saekit.sae import Dictionary, DictionaryConfig, build, save
 from saekit.sae.base import TrainStepOutput
+from saekit.sae.sparse_ops import native_bf16_matmul
 from saekit.train.checkpoint import load_checkpoint, save_checkpoint
 from saekit.train.config import TrainConfig
 from saekit.train.init import geometric_median, norm_scale
@@ -49,6 +50,8 @@ class Trainer:
         torch.manual_seed(cfg.seed)
         self.sae: Dictionary = build(self._dictionary_config(source, model_name)).to(self.device)
         self.sae.distributed = distributed
+        if hasattr(self.sae, "rank_dtype"):
+            self.sae.rank_dtype = self._rank_dtype()
         decay = cfg.weight_decay
         decay = self.sae.default_weight_decay if decay is None else decay
         self.peak_lr = cfg.peak_lr(self.sae.d_sae)
@@ -65,6 +68,13 @@ class Trainer:
             make_logger(cfg.log_to, self.out, asdict(cfg)) if distributed.is_main else NoLogger()
         )
         self._resume()
+
+    def _rank_dtype(self) -> torch.dtype | None:
+        precision = self.cfg.rank_precision
+        if precision == "auto":
+            native = self.device.type == "cpu" and native_bf16_matmul()
+            precision = "bfloat16" if native else "float32"
+        return torch.bfloat16 if precision == "bfloat16" else None
 
     def _dictionary_config(self, source: BatchSource, model_name: str | None) -> DictionaryConfig:
         """The configured dictionary with what the data says: widths, hooks, model."""

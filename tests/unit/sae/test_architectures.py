@@ -3,7 +3,7 @@ import torch
 
 from saekit.sae import ARCHITECTURES, DictionaryConfig, build, load, save
 from saekit.sae.batchtopk import batch_topk
-from saekit.sae.sparse_ops import dense_decode, rank_latents, rank_latents_dense, sparse_decode
+from saekit.sae.sparse_ops import dense_decode, rank_latents, sparse_decode
 
 
 def make(architecture: str, **overrides):
@@ -134,16 +134,18 @@ def test_nonsense_configs_are_refused(overrides, message):
         DictionaryConfig(**(dict(d_in=8, d_sae=32, k=4) | overrides))
 
 
-@pytest.mark.parametrize("block_rows", [7, 64, None])
-def test_blocked_ranking_matches_the_dense_reference(block_rows):
+def test_bfloat16_ranking_agrees_with_float32():
     torch.manual_seed(2)
-    x, W, b = torch.randn(50, 16), torch.randn(16, 96), torch.randn(96)
-    dead = torch.rand(96) < 0.3
-    blocked = rank_latents(x, W, b, 5, dead, 8, block_rows=block_rows)
-    dense = rank_latents_dense(x, W, b, 5, dead, 8)
-    for got, want in ((blocked[:2], dense[:2]), (blocked[2:], dense[2:])):
-        order_got, order_want = got[1].sort(-1).indices, want[1].sort(-1).indices
-        torch.testing.assert_close(got[1].gather(-1, order_got), want[1].gather(-1, order_want))
-        torch.testing.assert_close(got[0].gather(-1, order_got), want[0].gather(-1, order_want))
-    assert dead[blocked.aux_indices].all()
-    assert rank_latents(x, W, b, 5).aux_indices is None
+    x, W, b = torch.randn(400, 32), torch.randn(32, 256) / 6, torch.randn(256) / 10
+    dead = torch.rand(256) < 0.3
+    exact = rank_latents(x, W, b, 8, dead, 16)
+    fast = rank_latents(x, W, b, 8, dead, 16, dtype=torch.bfloat16)
+    assert fast.values.dtype == torch.float32 and dead[fast.aux_indices].all()
+    for got, want in ((fast[:2], exact[:2]), (fast[2:], exact[2:])):
+        shared = [
+            len(set(a) & set(c)) for a, c in zip(got[1].tolist(), want[1].tolist(), strict=True)
+        ]
+        assert sum(shared) / want[1].numel() > 0.97  # only near-ties may swap
+        pre = torch.addmm(b, x, W).gather(-1, got[1])  # values: those latents' float32 ones
+        torch.testing.assert_close(got[0], pre, rtol=0.02, atol=0.02)
+    assert rank_latents(x, W, b, 8).aux_indices is None
