@@ -8,6 +8,7 @@ gradient of the encoder reaches `k` columns per example, and the decoder reads `
 example.
 """
 
+import warnings
 from functools import cache
 from pathlib import Path
 from typing import NamedTuple
@@ -15,6 +16,9 @@ from typing import NamedTuple
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+
+SHORTLIST_MARGIN = 0.5
+"""bfloat16 ranking shortlists k * (1 + this) latents before exact re-ranking."""
 
 
 @cache
@@ -56,18 +60,54 @@ def rank_latents(
     dtype: torch.dtype | None = None,
 ) -> Ranked:
     """The top-`k` latents of `x_in @ W_enc + b_enc` per row (and the top `k_aux` among the
-    `dead_mask` latents). `dtype=torch.bfloat16` computes the ranking matmul in bfloat16 (its
-    relative rounding, 2**-9, can swap near-ties; tested against the float32 reference)."""
-    if dtype is not None:
-        x_in, W_enc, b_enc = x_in.to(dtype), W_enc.to(dtype), b_enc.to(dtype)
-    pre = torch.addmm(b_enc, x_in, W_enc)
-    values, indices = pre.topk(k, dim=-1, sorted=False)
+    `dead_mask` latents), with their exact (float32) pre-activations.
+
+    `dtype=torch.bfloat16` shortlists `k * 1.5` candidates from a bfloat16 matmul, computes
+    their exact values (a sampled matmul over the shortlist only) and keeps the top `k` of them:
+    the same latents as the float32 ranking unless more than `k / 2` latents lie within
+    bfloat16's rounding (2**-9, relative) of the `k`-th (tested against the reference)."""
+    if dtype is None:
+        pre = torch.addmm(b_enc, x_in, W_enc)
+        values, indices = pre.topk(k, dim=-1, sorted=False)
+        aux = _aux_top(pre, dead_mask, k_aux)
+        return Ranked(values, indices, *(aux or (None, None)))
+    rough = torch.addmm(b_enc.to(dtype), x_in.to(dtype), W_enc.to(dtype))
+    shortlist = rough.topk(
+        min(k + int(k * SHORTLIST_MARGIN), W_enc.shape[1]), dim=-1, sorted=False
+    ).indices
+    exact = exact_pre_activations(x_in, W_enc, b_enc, shortlist)
+    values, picked = exact.topk(k, dim=-1, sorted=False)
+    aux = _aux_top(rough, dead_mask, k_aux)
+    if aux is not None:
+        aux = (exact_pre_activations(x_in, W_enc, b_enc, aux[1]), aux[1])
+    return Ranked(values, shortlist.gather(-1, picked), *(aux or (None, None)))
+
+
+def _aux_top(pre: Tensor, dead_mask: Tensor | None, k_aux: int) -> tuple[Tensor, Tensor] | None:
+    """The top `k_aux` among the dead latents (AuxK's), or None when none is asked for."""
     if k_aux == 0 or dead_mask is None:
-        return Ranked(values.float(), indices, None, None)
-    aux_values, aux_indices = pre.masked_fill_(~dead_mask, float("-inf")).topk(
-        k_aux, dim=-1, sorted=False
-    )
-    return Ranked(values.float(), indices, aux_values.float(), aux_indices)
+        return None
+    return tuple(pre.masked_fill_(~dead_mask, float("-inf")).topk(k_aux, dim=-1, sorted=False))
+
+
+def exact_pre_activations(x_in: Tensor, W_enc: Tensor, b_enc: Tensor, indices: Tensor) -> Tensor:
+    """`(x_in @ W_enc + b_enc).gather(-1, indices)` computing only those entries (a sampled
+    dense-dense matmul over the pattern of `indices`)."""
+    n, per_row = indices.shape
+    order = indices.argsort(-1)
+    columns = indices.gather(-1, order)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Sparse CSR tensor support is in beta")
+        pattern = torch.sparse_csr_tensor(
+            torch.arange(0, n * per_row + 1, per_row, device=x_in.device),
+            columns.reshape(-1),
+            x_in.new_zeros(n * per_row),
+            (n, W_enc.shape[1]),
+            check_invariants=False,
+        )
+        sampled = torch.sparse.sampled_addmm(pattern, x_in, W_enc, beta=0.0)
+    values = sampled.values().view(n, per_row) + b_enc[columns]
+    return torch.empty_like(values).scatter_(-1, order, values)
 
 
 class GatheredPreActivations(torch.autograd.Function):
