@@ -56,7 +56,7 @@ bench-autointerp: env
 	$(PY) benchmarks/autointerp.py
 
 bench-train: env
-	$(PY) benchmarks/train_vs_peers.py --repeat 3
+	$(PY) benchmarks/train_vs_peers.py
 
 clean:
 	rm -rf $(VENV) demo_out vision_out disentanglement_out circuits_out interpret_out

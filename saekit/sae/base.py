@@ -153,7 +153,7 @@ class Dictionary(nn.Module, ABC):
 
     @torch.no_grad()
     def normalize_decoder(self) -> None:
-        self.W_dec /= self.W_dec.norm(dim=1, keepdim=True).clamp_min(1e-8)
+        unit_rows_(self.W_dec)
 
     @torch.no_grad()
     def remove_parallel_decoder_grad(self) -> None:
@@ -183,3 +183,9 @@ class Dictionary(nn.Module, ABC):
     def fired_and_l0(self, latents: Tensor) -> tuple[Tensor, Tensor]:
         active = latents > 0
         return active.any(dim=0), active.sum(-1).float().mean()
+
+
+@torch.no_grad()
+def unit_rows_(matrix: Tensor) -> Tensor:
+    """Scale each row of `matrix` to unit norm, in place."""
+    return matrix.div_(matrix.norm(dim=1, keepdim=True).clamp_min(1e-8))

@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-SHORTLIST_MARGIN = 0.5
+SHORTLIST_MARGIN = 0.25
 """bfloat16 ranking shortlists k * (1 + this) latents before exact re-ranking."""
 
 
@@ -62,9 +62,9 @@ def rank_latents(
     """The top-`k` latents of `x_in @ W_enc + b_enc` per row (and the top `k_aux` among the
     `dead_mask` latents), with their exact (float32) pre-activations.
 
-    `dtype=torch.bfloat16` shortlists `k * 1.5` candidates from a bfloat16 matmul, computes
+    `dtype=torch.bfloat16` shortlists `k * 1.25` candidates from a bfloat16 matmul, computes
     their exact values (a sampled matmul over the shortlist only) and keeps the top `k` of them:
-    the same latents as the float32 ranking unless more than `k / 2` latents lie within
+    the same latents as the float32 ranking unless more than `k / 4` latents lie within
     bfloat16's rounding (2**-9, relative) of the `k`-th (tested against the reference)."""
     if dtype is None:
         pre = torch.addmm(b_enc, x_in, W_enc)
@@ -84,30 +84,54 @@ def rank_latents(
 
 
 def _aux_top(pre: Tensor, dead_mask: Tensor | None, k_aux: int) -> tuple[Tensor, Tensor] | None:
-    """The top `k_aux` among the dead latents (AuxK's), or None when none is asked for."""
+    """The top `k_aux` among the dead latents (AuxK's), or None when none is asked for; only
+    the dead latents' columns are ranked."""
     if k_aux == 0 or dead_mask is None:
         return None
-    return tuple(pre.masked_fill_(~dead_mask, float("-inf")).topk(k_aux, dim=-1, sorted=False))
+    dead = dead_mask.nonzero().squeeze(1)
+    values, among_dead = pre.index_select(1, dead).topk(k_aux, dim=-1, sorted=False)
+    return values, dead[among_dead]
 
 
 def exact_pre_activations(x_in: Tensor, W_enc: Tensor, b_enc: Tensor, indices: Tensor) -> Tensor:
-    """`(x_in @ W_enc + b_enc).gather(-1, indices)` computing only those entries (a sampled
-    dense-dense matmul over the pattern of `indices`)."""
+    """`(x_in @ W_enc + b_enc).gather(-1, indices)`, computing only those entries."""
+    return sampled_matmul(x_in, W_enc, indices) + b_enc[indices]
+
+
+def sampled_matmul(a: Tensor, b: Tensor, indices: Tensor) -> Tensor:
+    """`(a @ b).gather(-1, indices)` computing only those entries (a sampled dense-dense matmul
+    over the pattern of `indices`, whose rows must not repeat a column)."""
     n, per_row = indices.shape
-    order = indices.argsort(-1)
-    columns = indices.gather(-1, order)
+    crow = torch.arange(0, n * per_row + 1, per_row, device=a.device)
+    pattern = _csr(crow, indices.reshape(-1), a.new_zeros(n * per_row), (n, b.shape[1]))
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "Sparse CSR tensor support is in beta")
-        pattern = torch.sparse_csr_tensor(
-            torch.arange(0, n * per_row + 1, per_row, device=x_in.device),
-            columns.reshape(-1),
-            x_in.new_zeros(n * per_row),
-            (n, W_enc.shape[1]),
-            check_invariants=False,
+        sampled = torch.sparse.sampled_addmm(pattern, a, b, beta=0.0)
+    return sampled.values().view(n, per_row)  # in the pattern's order: unsorted is kept
+
+
+def latent_major_matmul(indices: Tensor, values: Tensor, dense: Tensor, d_sae: int) -> Tensor:
+    """`S.T @ dense` for the `[batch, d_sae]` matrix S holding `values[i, j]` at
+    `(i, indices[i, j])`: the `[d_sae, d]` weight gradient of a sparse code. On the CPU, S.T
+    is laid out latent-major (CSR) for one sparse-dense matmul; elsewhere as COO."""
+    n, k = indices.shape
+    flat = indices.reshape(-1)
+    if dense.device.type != "cpu":
+        batch_rows = torch.arange(n, device=dense.device).repeat_interleave(k)
+        coo = torch.sparse_coo_tensor(
+            torch.stack([flat, batch_rows]), values.reshape(-1), (d_sae, n), check_invariants=False
         )
-        sampled = torch.sparse.sampled_addmm(pattern, x_in, W_enc, beta=0.0)
-    values = sampled.values().view(n, per_row) + b_enc[columns]
-    return torch.empty_like(values).scatter_(-1, order, values)
+        return torch.sparse.mm(coo, dense)
+    order = flat.argsort()  # a row's entries may come in any order
+    crow = torch.zeros(d_sae + 1, dtype=torch.long)
+    crow[1:] = torch.bincount(flat, minlength=d_sae).cumsum(0)
+    return _csr(crow, order // k, values.reshape(-1)[order], (d_sae, n)) @ dense
+
+
+def _csr(crow: Tensor, columns: Tensor, values: Tensor, size: tuple[int, int]) -> Tensor:
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Sparse CSR tensor support is in beta")
+        return torch.sparse_csr_tensor(crow, columns, values, size, check_invariants=False)
 
 
 class GatheredPreActivations(torch.autograd.Function):
@@ -133,23 +157,35 @@ class GatheredPreActivations(torch.autograd.Function):
     def backward(ctx, grad: Tensor):
         x_in, W_enc, indices = ctx.saved_tensors
         grad, x_in = grad.to(W_enc.dtype), x_in.to(W_enc.dtype)  # autocast may hand us bf16
-        n, k = indices.shape
         d_sae = W_enc.shape[1]
-        flat_idx = indices.reshape(-1)
         grad_b_enc = torch.zeros(d_sae, dtype=grad.dtype, device=grad.device)
-        grad_b_enc.index_add_(0, flat_idx, grad.reshape(-1))
-        rows = torch.arange(n, device=grad.device).repeat_interleave(k)
-        coo = torch.sparse_coo_tensor(
-            torch.stack([flat_idx, rows]), grad.reshape(-1), (d_sae, n), check_invariants=False
-        )
-        grad_W_enc = torch.sparse.mm(coo, x_in).T  # [d_in, d_sae]
+        grad_b_enc.index_add_(0, indices.reshape(-1), grad.reshape(-1))
+        grad_W_enc = latent_major_matmul(indices, grad, x_in, d_sae).T  # [d_in, d_sae]
         grad_b_dec = -(W_enc @ grad_b_enc) if ctx.needs_input_grad[1] else None
         return None, grad_b_dec, grad_W_enc, grad_b_enc, None, None
 
 
+class SparseDecode(torch.autograd.Function):
+    """`sum_j values[:, j] * W_dec[indices[:, j]]`; backward: the decoder gradient as one
+    latent-major sparse-dense matmul, the values' gradient as a sampled matmul."""
+
+    @staticmethod
+    def forward(ctx, values: Tensor, indices: Tensor, W_dec: Tensor) -> Tensor:
+        ctx.save_for_backward(values, indices, W_dec)
+        return F.embedding_bag(indices, W_dec, per_sample_weights=values, mode="sum")
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):
+        values, indices, W_dec = ctx.saved_tensors
+        grad = grad.to(W_dec.dtype)
+        grad_values = sampled_matmul(grad, W_dec.T, indices) if ctx.needs_input_grad[0] else None
+        grad_W_dec = latent_major_matmul(indices, values.to(W_dec.dtype), grad, W_dec.shape[0])
+        return grad_values, None, grad_W_dec
+
+
 def sparse_decode(values: Tensor, indices: Tensor, W_dec: Tensor) -> Tensor:
     """`sum_j values[:, j] * W_dec[indices[:, j]]` without building dense latents."""
-    return F.embedding_bag(indices, W_dec, per_sample_weights=values.to(W_dec.dtype), mode="sum")
+    return SparseDecode.apply(values.to(W_dec.dtype), indices, W_dec)
 
 
 def dense_decode(values: Tensor, indices: Tensor, W_dec: Tensor) -> Tensor:

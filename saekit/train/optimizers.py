@@ -94,19 +94,14 @@ class ScheduleFree:
             p.copy_(x[i]).lerp_(z[i], 1 - self.momentum)
 
     @torch.no_grad()
-    def constrain(self, project: Callable[[], None]) -> None:
-        """Apply an in-place constraint on the parameters (e.g. unit-norm decoder rows) to z
-        and x as well, then rebuild y from them and constrain it."""
-        params = self._params()
-        for sequence in (self.state["z"], self.state["x"]):
-            for i, p in enumerate(params):
-                p.copy_(sequence[i])
-            project()
-            for i, p in enumerate(params):
-                sequence[i].copy_(p)
-        for i, p in enumerate(params):
-            p.copy_(self.state["x"][i]).lerp_(self.state["z"][i], 1 - self.momentum)
-        project()
+    def constrain(self, param: Tensor, project: Callable[[Tensor], None]) -> None:
+        """Apply an in-place constraint on one parameter (e.g. unit-norm decoder rows) to its
+        z and x as well, then rebuild its y from them and constrain that."""
+        i = next(i for i, p in enumerate(self._params()) if p is param)
+        z, x = self.state["z"][i], self.state["x"][i]
+        project(z)
+        project(x)
+        project(param.copy_(x).lerp_(z, 1 - self.momentum))
 
     @torch.no_grad()
     def average(self) -> None:

@@ -13,7 +13,7 @@ from tqdm.auto import tqdm
 
 from saekit.distributed import SINGLE_PROCESS, Distributed
 from saekit.sae import Dictionary, DictionaryConfig, build, save
-from saekit.sae.base import TrainStepOutput
+from saekit.sae.base import TrainStepOutput, unit_rows_
 from saekit.sae.sparse_ops import native_bf16_matmul
 from saekit.train.checkpoint import load_checkpoint, save_checkpoint
 from saekit.train.config import TrainConfig
@@ -71,9 +71,9 @@ class Trainer:
 
     def _rank_dtype(self) -> torch.dtype | None:
         precision = self.cfg.rank_precision
-        if precision == "auto":
+        if precision == "auto":  # below d_in 128 the matmul is too cheap to pay for the rest
             native = self.device.type == "cpu" and native_bf16_matmul()
-            precision = "bfloat16" if native else "float32"
+            precision = "bfloat16" if native and self.sae.cfg.d_in >= 128 else "float32"
         return torch.bfloat16 if precision == "bfloat16" else None
 
     def _dictionary_config(self, source: BatchSource, model_name: str | None) -> DictionaryConfig:
@@ -158,7 +158,8 @@ class Trainer:
         if self.step == 0 and self.skipped == 0:
             whole_x = self.distributed.gather(x)  # the global batch: the same on every rank
             self._initialise(whole_x, whole_x if y is x else self.distributed.gather(y))
-        if not self.distributed.all_ok(bool(torch.isfinite(x).all() and torch.isfinite(y).all())):
+        finite = bool(torch.isfinite(x).all()) and (y is x or bool(torch.isfinite(y).all()))
+        if not self.distributed.all_ok(finite):
             self.skipped += 1
             return None
         x, y = x * self.scale_in, y * self.scale_out
@@ -177,7 +178,7 @@ class Trainer:
             self.sae.remove_parallel_decoder_grad()
         self.opt.step()
         if self.sae.unit_norm_decoder and isinstance(self.opt, ScheduleFree):
-            self.opt.constrain(self.sae.normalize_decoder)
+            self.opt.constrain(self.sae.W_dec, unit_rows_)
         elif self.sae.unit_norm_decoder:
             self.sae.normalize_decoder()
         self.since_fired += x.shape[0] * self.distributed.world

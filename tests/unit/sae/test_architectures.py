@@ -160,3 +160,17 @@ def test_exact_pre_activations_match_the_dense_matmul():
     torch.testing.assert_close(
         exact_pre_activations(x, W, b, indices), torch.addmm(b, x, W).gather(-1, indices)
     )
+
+
+def test_sparse_decode_gradients_match_the_dense_reference():
+    torch.manual_seed(3)
+    indices = torch.stack([torch.randperm(64)[:5] for _ in range(20)])
+    start_values, start_W_dec, weights = torch.rand(20, 5), torch.randn(64, 12), torch.randn(20, 12)
+    grads = []
+    for decode in (sparse_decode, dense_decode):
+        values = start_values.clone().requires_grad_()
+        W_dec = start_W_dec.clone().requires_grad_()
+        (decode(values, indices, W_dec) * weights).sum().backward()
+        grads.append((values.grad, W_dec.grad))
+    for got, want in zip(*grads, strict=True):
+        torch.testing.assert_close(got, want)
