@@ -57,7 +57,7 @@ def toy_dataset(name: str, vectors: int, seed: int = 0) -> Dataset:
 
 
 def store_dataset(
-    folder: Path, hook: str, tokens: int, width: int, k: int, lm_windows: int = 24
+    folder: Path, hook: str, tokens: int, width: int, k: int, lm_windows: int = 16
 ) -> Dataset:
     """SmolLM2 activations at `hook`, harvested into `folder` if it holds no store yet; the
     last 10 % of windows are held out (their rows for FVU, their text for the LM loss)."""
