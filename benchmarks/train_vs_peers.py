@@ -142,6 +142,29 @@ def summarise(rows: list[dict]) -> None:
         print_comparisons(here, medians)
 
 
+def print_markdown(rows: list[dict]) -> None:
+    """One line per dataset, batch size and length: each trainer's median FVU (standardised
+    FVU; MMCS or loss recovered) and vectors/s, own defaults then matched."""
+    columns = list(itertools.product(WORKERS, MODES))
+    print("\n| data, batch | " + " | ".join(f"{t} {m}" for t, m in columns) + " |")
+    print("|---" * (len(columns) + 1) + "|")
+    for dataset, batch, vectors in sorted({cell_key(r) for r in rows}):
+        cells = []
+        for trainer, mode in columns:
+            mine = [
+                r
+                for r in rows
+                if cell_key(r) == (dataset, batch, vectors)
+                and (r["trainer"], r["mode"]) == (trainer, mode)
+            ]
+            third = "mmcs" if "mmcs" in mine[0] else "loss_recovered"
+            cells.append(
+                f"{median_of(mine, 'fvu'):.3f} ({median_of(mine, 'std_fvu'):.3f}; "
+                f"{median_of(mine, third):.2f}) · {median_of(mine, 'vps') / 1000:.0f}k/s"
+            )
+        print(f"| {dataset}, {batch}, {vectors // 1000}k | " + " | ".join(cells) + " |")
+
+
 def cell_key(row: dict) -> tuple:
     return row["dataset"], row["batch_size"], row["vectors"]
 
@@ -214,7 +237,15 @@ def main() -> None:
     parser.add_argument("--hook", default="blocks.6.hook_resid_post")
     parser.add_argument("--peers-venv", type=Path, default=Path(".bench-venv"))
     parser.add_argument("--out", type=Path, default=Path("bench_out/train_vs_peers.jsonl"))
+    parser.add_argument(
+        "--summarise", type=Path, help="print the tables of a results file and a markdown table"
+    )
     args = parser.parse_args()
+    if args.summarise:
+        rows = [json.loads(line) for line in args.summarise.read_text().splitlines()]
+        summarise(rows)
+        print_markdown(rows)
+        return
 
     peers_python = str(ensure_peers_venv(args.peers_venv.resolve()))
     pythons = {"saekit": sys.executable, "sae-lens": peers_python, "sparsify": peers_python}
