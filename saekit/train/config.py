@@ -24,11 +24,11 @@ class TrainConfig:
     """schedule-free-sign (the default: sign descent inside schedule-free averaging, no decay,
     decoder rows kept unit-norm in every averaged sequence — sparsify's recipe), adam (AdamW,
     warmup then linear decay) or signum (sign descent on momentum, same schedule); see
-    `saekit.train.optimizers`. Chosen by `benchmarks/optimizer_study.py`: on toy models of
+    `saekit.train.optimizers`. Chosen by `benchmarks/recipe_study.py`: on toy models of
     superposition schedule-free sign descent recovers nearly every true feature at budgets
     where Adam recovers none (d 32 / 128 features, 80k vectors: 97 % vs 0 % above cosine 0.9),
     and on SmolLM2's layer-6 residual stream it reaches a lower held-out FVU (0.120 vs 0.150
-    at batch 1024, 300k vectors)."""
+    at batch 1024, 300k vectors); `make bench-train` compares it with the peers' defaults."""
     lr: float | None = None
     """Peak learning rate (None: 4e-4 for adam; 5e-3 / sqrt(d_sae / 2**14) for the sign-based
     optimizers, whose steps do not shrink with the gradient)."""
