@@ -189,9 +189,8 @@ class ActivationStore:
     def rows(self, indices: Tensor, hooks: Sequence[str]) -> dict[str, Tensor]:
         """`{hook: [len(indices), d]}` the store rows at `indices`, in that order (only those
         rows are read from the memory-mapped shards that hold them)."""
-        ends = self._shard_ends
-        shard_of = torch.searchsorted(ends, indices, right=True)
-        local = indices - (ends - torch.tensor([s.rows for s in self.manifest.shards]))[shard_of]
+        shard_of = torch.searchsorted(self._shard_ends, indices, right=True)
+        local = indices - self._shard_starts[shard_of]
         out: dict[str, Tensor] = {}
         for shard in shard_of.unique().tolist():
             here = (shard_of == shard).nonzero().squeeze(1)
@@ -204,13 +203,17 @@ class ActivationStore:
         return out
 
     def _rows_of(self, shard: int) -> Tensor:
-        end = int(self._shard_ends[shard])
-        return torch.arange(end - self.manifest.shards[shard].rows, end)
+        return torch.arange(int(self._shard_starts[shard]), int(self._shard_ends[shard]))
 
     @cached_property
     def _shard_ends(self) -> Tensor:
         """One past each shard's last row, as store rows."""
         return torch.cumsum(torch.tensor([s.rows for s in self.manifest.shards]), 0)
+
+    @cached_property
+    def _shard_starts(self) -> Tensor:
+        """Each shard's first row, as store rows."""
+        return self._shard_ends - torch.tensor([s.rows for s in self.manifest.shards])
 
     def _has_nonfinite(self, hooks: Sequence[str]) -> bool:
         return any(self.manifest.nonfinite()[h] for h in hooks)

@@ -38,7 +38,7 @@ def merge_parts(folder: Path) -> Manifest:
     parts = sorted(folder.glob(store_part("*")))
     listed = {shard.file for shard in manifest.shards}
     for part in parts:
-        for shard in map(lambda s: ShardInfo(**s), json.loads(part.read_text())):
+        for shard in [ShardInfo(**s) for s in json.loads(part.read_text())]:
             if shard.file not in listed:
                 manifest.shards.append(shard)
                 listed.add(shard.file)
