@@ -4,9 +4,10 @@ import torch
 from torch import Tensor
 
 
-def norm_scale(x: Tensor) -> float:
-    """Factor that makes the mean row norm sqrt(d) (SAELens `expected_average_only_in`)."""
-    return float(x.shape[1] ** 0.5 / x.norm(dim=1).mean().clamp_min(1e-8))
+def norm_scale(x: Tensor, target: float = 1.0) -> float:
+    """Factor that makes the mean row norm `target` * sqrt(d) (1: SAELens'
+    `expected_average_only_in`)."""
+    return float(target * x.shape[1] ** 0.5 / x.norm(dim=1).mean().clamp_min(1e-8))
 
 
 @torch.no_grad()

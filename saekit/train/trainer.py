@@ -144,8 +144,9 @@ class Trainer:
     @torch.no_grad()
     def _initialise(self, x: Tensor, y: Tensor) -> None:
         if self.cfg.normalize_activations:
-            self.scale_in = norm_scale(x)
-            self.scale_out = self.scale_in if self.hook_out == self.hook else norm_scale(y)
+            target = self.cfg.input_norm_for(type(self.sae))
+            self.scale_in = norm_scale(x, target)
+            self.scale_out = self.scale_in if self.hook_out == self.hook else norm_scale(y, target)
         x, y = x * self.scale_in, y * self.scale_out
         median = self.cfg.geometric_median_init and self.sae.cfg.apply_b_dec_to_input
         self.sae.initialise_from_data(x, geometric_median(x) if median else y.mean(0))

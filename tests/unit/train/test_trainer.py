@@ -186,3 +186,22 @@ def test_metrics_are_logged_to_jsonl(toy, tmp_path):
     assert [row["step"] for row in lines] == [5, 10, 15, 20]
     assert {"loss", "mse", "l0", "fvu", "dead_fraction", "lr"} <= set(lines[0])
     assert lines[-1]["fvu"] < lines[0]["fvu"]
+
+
+def test_inputs_are_scaled_to_the_mean_norm_the_recipe_resolves(toy, tmp_path):
+    from saekit.sae.standard import StandardSAE
+    from saekit.sae.topk import TopKSAE
+
+    sign, adam = train_config(), train_config(optimizer="adam")
+    assert sign.input_norm_for(TopKSAE) == 0.25 and adam.input_norm_for(TopKSAE) == 1.0
+    assert sign.input_norm_for(StandardSAE) == 1.0
+    assert train_config(input_norm=0.5).input_norm_for(StandardSAE) == 0.5
+    with pytest.raises(ValueError, match="input_norm must be > 0"):
+        train_config(input_norm=0.0)
+    x = toy.x[:4096] * 7.0  # the data's units must not matter
+    for architecture, target in (("topk", 0.25), ("standard", 1.0)):
+        out = tmp_path / architecture
+        config = small(architecture=architecture, tokens=256, checkpoint_every=1)
+        train(ArraySource(x), config, out, progress=False)
+        scaled = x * load_checkpoint(out)["scale_in"]  # set on the first batch: close to all
+        assert scaled.norm(dim=1).mean() == pytest.approx(target * x.shape[1] ** 0.5, rel=0.1)
