@@ -4,6 +4,7 @@ on the same rows in the same order, and compare quality and speed.
 
     python benchmarks/train_vs_peers.py [--datasets sparse medium dense smollm2-l6]
         [--batch-sizes 1024 4096] [--vectors 500000 2000000] [--seeds 3] [--out results.jsonl]
+        [--trainers saekit sae-lens sparsify] [--modes defaults matched]
 
 Datasets: toy models of superposition of several difficulties (true directions known: MMCS and
 the fraction recovered) and real SmolLM2 layer-6 residuals from a store (harvested on first use;
@@ -87,10 +88,11 @@ def load_datasets(args) -> list[Dataset]:
     return datasets
 
 
-def run_cell(data: Dataset, cell: dict, pythons: dict, folder: Path, model, log) -> list[dict]:
-    """Every trainer in every mode on one dataset, batch size, length and seed."""
+def run_cell(
+    data: Dataset, cell: dict, runs: list[tuple[str, str]], pythons: dict, folder: Path, model, log
+) -> list[dict]:
+    """The (trainer, mode) runs on one dataset, batch size, length and seed."""
     order = write_order(folder, data.train.shape[0], cell["vectors"], cell["seed"])
-    runs = list(itertools.product(WORKERS, MODES))
     shift = cell["seed"] % len(runs)
     rows = []
     for trainer, mode in runs[shift:] + runs[:shift]:
@@ -157,6 +159,9 @@ def print_markdown(rows: list[dict]) -> None:
                 if cell_key(r) == (dataset, batch, vectors)
                 and (r["trainer"], r["mode"]) == (trainer, mode)
             ]
+            if not mine:
+                cells.append("–")
+                continue
             third = "mmcs" if "mmcs" in mine[0] else "loss_recovered"
             cells.append(
                 f"{median_of(mine, 'fvu'):.3f} ({median_of(mine, 'std_fvu'):.3f}; "
@@ -229,6 +234,8 @@ def main() -> None:
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1024, 4096])
     parser.add_argument("--vectors", type=int, nargs="+", default=[500_000, 2_000_000])
     parser.add_argument("--seeds", type=int, default=3, help="repeats (trainer seed and order)")
+    parser.add_argument("--trainers", nargs="+", choices=list(WORKERS), default=list(WORKERS))
+    parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
     parser.add_argument("--lr", type=float, default=4e-4, help="matched runs' Adam lr")
     parser.add_argument("--warmup", type=int, default=10, help="matched runs' warm-up steps")
     parser.add_argument("--store", type=Path, default=Path("bench_out/acts_smollm2_l6_320k"))
@@ -267,7 +274,8 @@ def main() -> None:
             ):
                 cell = {"batch_size": batch, "vectors": vectors, "seed": s}
                 cell |= {"lr": args.lr, "warmup": args.warmup, "dead_window": 10 * batch}
-                rows += run_cell(data, cell, pythons, folder, model, log)
+                runs = list(itertools.product(args.trainers, args.modes))
+                rows += run_cell(data, cell, runs, pythons, folder, model, log)
     summarise(rows)
     print(f"\n{torch.get_num_threads()} threads; every run in {args.out}")
     print_peak_fraction(rows, datasets)

@@ -209,6 +209,8 @@ class Trainer:
         self.logger.close()
         if isinstance(self.opt, ScheduleFree):
             self.opt.average()  # the averaged iterate is the trained dictionary
+            if self.sae.unit_norm_decoder:  # its rows, unlike y's, drift off the unit sphere
+                self.sae.normalize_decoder()
         final = copy.deepcopy(self.sae).cpu().eval()
         final.fold_input_scaling(self.scale_in, self.scale_out)
         meta = {

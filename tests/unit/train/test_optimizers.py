@@ -49,6 +49,22 @@ def test_schedule_free_averages_the_base_sequence_and_takes_gradients_between():
     assert (x - target).norm() < 0.3
 
 
+def test_schedule_free_constrains_where_gradients_are_taken_and_the_average_follows():
+    from saekit.sae.base import unit_rows_
+
+    torch.manual_seed(0)
+    w = torch.nn.Parameter(torch.nn.functional.normalize(torch.randn(6, 3), dim=1))
+    opt = ScheduleFree(SignSGD([w], lr=0.3, momentum=0.0), momentum=0.9)
+    for _ in range(5):
+        w.grad = torch.randn(6, 3)
+        opt.step()
+        opt.constrain(w, unit_rows_)
+        z, x = opt.state["z"][0], opt.state["x"][0]
+        torch.testing.assert_close(w.data.norm(dim=1), torch.ones(6))  # y: projected
+        torch.testing.assert_close(w.data, 0.1 * z + 0.9 * x)  # x moved with it
+    assert (z.norm(dim=1) - 1).abs().max() > 0.1  # z free: sign steps grow it
+
+
 @pytest.fixture(scope="module")
 def toy():
     return toy_superposition(n_features=128, d=32, n_samples=80_000, p_active=0.02, seed=0)
