@@ -8,15 +8,18 @@ the evidence behind `TrainConfig`'s defaults.
 """
 
 import argparse
+import contextlib
 import itertools
 import tempfile
 import time
 from pathlib import Path
 
+import torch
 from training_data import STORE_SET, TOY_SETS, Dataset, quality, store_dataset, toy_dataset
 
 from saekit.sae import DictionaryConfig
 from saekit.train import ArraySource, TrainConfig, train
+from saekit.train.optimizers import ScheduleFree
 
 VARIANTS = {  # name: TrainConfig settings changed from the defaults
     "defaults": {},
@@ -31,7 +34,19 @@ VARIANTS = {  # name: TrainConfig settings changed from the defaults
     "no-auxk": {"dead_window": 10**12},
     "mean-init": {"geometric_median_init": False},
     "rank-fp32": {"rank_precision": "float32"},
+    "constrain-all": {},  # the default with the decoder constraint on z and x too (below)
 }
+
+
+@torch.no_grad()
+def constrain_every_sequence(self: ScheduleFree, param, project) -> None:
+    """The earlier schedule-free constraint, kept for the `constrain-all` variant: project the
+    base sequence z and the average x as well as y."""
+    i = next(i for i, p in enumerate(self._params()) if p is param)
+    z, x = self.state["z"][i], self.state["x"][i]
+    project(z)
+    project(x)
+    project(param.copy_(x).lerp_(z, 1 - self.momentum))
 
 
 def main() -> None:
@@ -73,7 +88,8 @@ def compare(data: Dataset, args) -> None:
         )
         start = time.perf_counter()
         folder = tempfile.mkdtemp(prefix="saekit-recipe-study-")
-        (sae,) = train(ArraySource({"x": data.train[:vectors]}), config, folder, progress=False)
+        with constraint(variant):
+            (sae,) = train(ArraySource({"x": data.train[:vectors]}), config, folder, progress=False)
         q = {"mmcs": float("nan"), "recovered": float("nan")} | quality(sae, data)
         print(
             f"{data.name:10s} {vectors:8d} {batch:5d} {seed:4d} {variant:>13s} {q['fvu']:7.4f} "
@@ -81,6 +97,18 @@ def compare(data: Dataset, args) -> None:
             f"{q['recovered']:6.3f} {time.perf_counter() - start:5.0f}",
             flush=True,
         )
+
+
+@contextlib.contextmanager
+def constraint(variant: str):
+    """Swap in the earlier schedule-free constraint for the `constrain-all` variant."""
+    default = ScheduleFree.constrain
+    if variant == "constrain-all":
+        ScheduleFree.constrain = constrain_every_sequence
+    try:
+        yield
+    finally:
+        ScheduleFree.constrain = default
 
 
 if __name__ == "__main__":

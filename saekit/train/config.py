@@ -23,7 +23,8 @@ class TrainConfig:
     """Vectors per optimisation step (the global batch under torchrun)."""
     optimizer: OptimizerName = "schedule-free-sign"
     """schedule-free-sign (the default: sign descent inside schedule-free averaging, no decay,
-    decoder rows kept unit-norm in every averaged sequence — sparsify's recipe), adam (AdamW,
+    decoder rows kept unit-norm where gradients are taken and in the saved average — sparsify's
+    recipe; see `ScheduleFree.constrain`), adam (AdamW,
     warmup then linear decay) or signum (sign descent on momentum, same schedule); see
     `saekit.train.optimizers`. Chosen by `benchmarks/recipe_study.py`: on toy models of
     superposition schedule-free sign descent recovers nearly every true feature at budgets
