@@ -50,17 +50,16 @@ class TrainConfig:
     """Scale inputs (and targets) to a fixed mean norm while training, so that the recipe does
     not depend on the data's units; folded into the weights when saving."""
     input_norm: float | None = None
-    """That mean norm as a multiple of sqrt(d_in) (None: 1/4 for dictionaries whose sparsity is
-    set by k and whose decoder rows are unit-norm — the TopK family — under the sign-based
-    optimizers; 1, SAELens' convention, otherwise). Why 1/4: with unit-norm decoder rows and
-    sparsity set by k, only the biases carry the data's scale, and sign steps move them by the
-    learning rate whatever that scale, so the scale sets how fast the biases learn relative to
-    the weights. `benchmarks/recipe_study.py --variants defaults input-norm-1` (300k vectors):
-    at batch 4096 1/4 lowers held-out FVU on SmolLM2's layer-6 store (0.112 vs 0.129) and on
-    every toy set (sparse 0.093 vs 0.098, medium 0.192 vs 0.207, dense 0.489 vs 0.494), and at
-    batch 1024 it is within 0.001 (sparse, store) or better (medium 0.154 vs 0.155, dense 0.510
-    vs 0.514); 1/2 and 1/8 land between. The other architectures' penalty coefficients (L1,
-    L0) are calibrated at 1."""
+    """Mean norm inputs are scaled to (with normalize_activations), as a multiple of sqrt(d_in).
+    None: 1/4 for dictionaries whose sparsity is set by k and whose decoder rows are unit-norm
+    (the TopK family) under the sign-based optimizers, else 1 (SAELens' convention, which the
+    L1/L0 coefficients of the other architectures assume). Why 1/4: with unit-norm decoder rows
+    and k-sparsity only the biases carry the data's scale, and sign steps move them by the
+    learning rate whatever that scale, so this sets how fast the biases learn. Evidence
+    (`benchmarks/recipe_study.py --variants defaults input-norm-1`, held-out FVU, 300k vectors,
+    batch 4096): sparse toy 0.091 vs 0.098, medium 0.183 vs 0.197, dense 0.490 vs 0.494, SmolLM2
+    layer-6 store 0.112 vs 0.132; at batch 1024 within 0.002 (sparse 0.098 vs 0.097, dense 0.510
+    vs 0.512, store 0.110 vs 0.110) or better (medium 0.151 vs 0.153); 1/2 and 1/8 land between."""
     geometric_median_init: bool = True
     """Initialise b_dec at the geometric median of the first batch (autoencoders)."""
     checkpoint_every: int = 0

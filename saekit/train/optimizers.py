@@ -100,9 +100,10 @@ class ScheduleFree:
         y = (1 - momentum) z + momentum x still holds; the base sequence z stays free (sparsify's
         schedule-free recipe does the same). Sign steps then grow z's norm, shrinking the angle
         each later step turns it by: the decay schedule-free otherwise lacks. Projecting z and x
-        as well measured worse on long runs (`benchmarks/recipe_study.py`, dense toy set, 2M
-        vectors at batch 4096: held-out FVU 0.355 vs 0.268, true features recovered 26 % vs
-        71 %). The averaged x is not constrained itself: project it after `average()`."""
+        as well measured worse on long runs (`benchmarks/recipe_study.py --variants defaults
+        constrain-all`, dense toy set, 2M vectors at batch 4096: held-out FVU 0.355 vs 0.269,
+        true features recovered 25 % vs 69 %). The averaged x is not constrained itself:
+        project it after `average()`."""
         i = next(i for i, p in enumerate(self._params()) if p is param)
         project(param)
         z, x = self.state["z"][i], self.state["x"][i]
