@@ -213,7 +213,7 @@ class ActivationStore:
     @cached_property
     def _shard_starts(self) -> Tensor:
         """Each shard's first row, as store rows."""
-        return self._shard_ends - torch.tensor([s.rows for s in self.manifest.shards])
+        return torch.cat([self._shard_ends.new_zeros(1), self._shard_ends[:-1]])
 
     def _has_nonfinite(self, hooks: Sequence[str]) -> bool:
         return any(self.manifest.nonfinite()[h] for h in hooks)

@@ -8,6 +8,7 @@ import torch
 from saekit.data.toy import toy_superposition
 from saekit.evals.recovery import feature_recovery
 from saekit.sae import load
+from saekit.sae.base import unit_rows_
 from saekit.train import ArraySource, TrainConfig, train
 from saekit.train.optimizers import ScheduleFree, SignSGD, default_lr
 from tests.unit.train.commands import train_config
@@ -50,8 +51,6 @@ def test_schedule_free_averages_the_base_sequence_and_takes_gradients_between():
 
 
 def test_schedule_free_constrains_where_gradients_are_taken_and_the_average_follows():
-    from saekit.sae.base import unit_rows_
-
     torch.manual_seed(0)
     w = torch.nn.Parameter(torch.nn.functional.normalize(torch.randn(6, 3), dim=1))
     opt = ScheduleFree(SignSGD([w], lr=0.3, momentum=0.0), momentum=0.9)

@@ -12,6 +12,8 @@ from saekit.artifacts import TRAIN_STATE
 from saekit.data.toy import toy_superposition
 from saekit.evals.recovery import feature_recovery
 from saekit.sae import load
+from saekit.sae.standard import StandardSAE
+from saekit.sae.topk import TopKSAE
 from saekit.store.importing import import_array
 from saekit.train import ArraySource, StoreSource, train
 from saekit.train.checkpoint import load_checkpoint
@@ -189,9 +191,6 @@ def test_metrics_are_logged_to_jsonl(toy, tmp_path):
 
 
 def test_inputs_are_scaled_to_the_mean_norm_the_recipe_resolves(toy, tmp_path):
-    from saekit.sae.standard import StandardSAE
-    from saekit.sae.topk import TopKSAE
-
     sign, adam = train_config(), train_config(optimizer="adam")
     assert sign.input_norm_for(TopKSAE) == 0.25 and adam.input_norm_for(TopKSAE) == 1.0
     assert sign.input_norm_for(StandardSAE) == 1.0
