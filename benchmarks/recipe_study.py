@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 from training_data import STORE_SET, TOY_SETS, Dataset, quality, store_dataset, toy_dataset
 
-from saekit.sae import DictionaryConfig
+from saekit.sae import DictionaryConfig, topk
 from saekit.train import ArraySource, TrainConfig, train
 from saekit.train.optimizers import ScheduleFree
 
@@ -35,6 +35,7 @@ VARIANTS = {  # name: TrainConfig settings changed from the defaults
     "mean-init": {"geometric_median_init": False},
     "rank-fp32": {"rank_precision": "float32"},
     "constrain-all": {},  # the default with the decoder constraint on z and x too (below)
+    "auxk-all-rows": {},  # the default with AuxK on every row of the batch (below)
 }
 
 
@@ -47,6 +48,17 @@ def constrain_every_sequence(self: ScheduleFree, param, project) -> None:
     project(z)
     project(x)
     project(param.copy_(x).lerp_(z, 1 - self.momentum))
+
+
+def auxk_on_every_row(batch: int, k: int, k_aux: int) -> int:
+    """The earlier AuxK, kept for the `auxk-all-rows` variant: every row of the batch."""
+    return batch
+
+
+PATCHES = {  # variant: (owner, attribute, replacement) swapped in while it trains
+    "constrain-all": (ScheduleFree, "constrain", constrain_every_sequence),
+    "auxk-all-rows": (topk, "auxk_rows", auxk_on_every_row),
+}
 
 
 def main() -> None:
@@ -88,7 +100,7 @@ def compare(data: Dataset, args) -> None:
         )
         start = time.perf_counter()
         folder = tempfile.mkdtemp(prefix="saekit-recipe-study-")
-        with constraint(variant):
+        with patched(variant):
             (sae,) = train(ArraySource({"x": data.train[:vectors]}), config, folder, progress=False)
         q = {"mmcs": float("nan"), "recovered": float("nan")} | quality(sae, data)
         print(
@@ -100,15 +112,18 @@ def compare(data: Dataset, args) -> None:
 
 
 @contextlib.contextmanager
-def constraint(variant: str):
-    """Swap in the earlier schedule-free constraint for the `constrain-all` variant."""
-    default = ScheduleFree.constrain
-    if variant == "constrain-all":
-        ScheduleFree.constrain = constrain_every_sequence
+def patched(variant: str):
+    """Swap in the variant's replacement (`PATCHES`), if it has one, while it trains."""
+    if variant not in PATCHES:
+        yield
+        return
+    owner, attribute, replacement = PATCHES[variant]
+    default = getattr(owner, attribute)
+    setattr(owner, attribute, replacement)
     try:
         yield
     finally:
-        ScheduleFree.constrain = default
+        setattr(owner, attribute, default)
 
 
 if __name__ == "__main__":

@@ -36,17 +36,9 @@ class Ranked(NamedTuple):
     """`[batch, k]` the top pre-activations (not yet through the ReLU), float32."""
     indices: Tensor
     aux_values: Tensor | None
-    """`[batch, k_aux]` the top pre-activations among the dead latents (AuxK), if asked for."""
+    """`[aux_rows, k_aux]` the top pre-activations among the dead latents (AuxK) on the
+    batch's first `aux_rows` rows, if asked for."""
     aux_indices: Tensor | None
-
-    def joined(self) -> tuple[Tensor, Tensor]:
-        """Values and indices of the top latents followed by the AuxK ones."""
-        if self.aux_indices is None:
-            return self.values, self.indices
-        return (
-            torch.cat([self.values, self.aux_values], -1),
-            torch.cat([self.indices, self.aux_indices], -1),
-        )
 
 
 @torch.no_grad()
@@ -58,18 +50,21 @@ def rank_latents(
     dead_mask: Tensor | None = None,
     k_aux: int = 0,
     dtype: torch.dtype | None = None,
+    aux_rows: int | None = None,
 ) -> Ranked:
     """The top-`k` latents of `x_in @ W_enc + b_enc` per row (and the top `k_aux` among the
-    `dead_mask` latents), with their exact (float32) pre-activations.
+    `dead_mask` latents on the first `aux_rows` rows, default all), with their exact (float32)
+    pre-activations.
 
     `dtype=torch.bfloat16` shortlists `k * 1.25` candidates from a bfloat16 matmul, computes
     their exact values (a sampled matmul over the shortlist only) and keeps the top `k` of them:
     the same latents as the float32 ranking unless more than `k / 4` latents lie within
     bfloat16's rounding (2**-9, relative) of the `k`-th (tested against the reference)."""
+    aux_x = x_in[:aux_rows]
     if dtype is None:
         pre = torch.addmm(b_enc, x_in, W_enc)
         values, indices = pre.topk(k, dim=-1, sorted=False)
-        aux = _aux_top(pre, dead_mask, k_aux)
+        aux = _aux_top(pre[: aux_x.shape[0]], dead_mask, k_aux)
         return Ranked(values, indices, *(aux or (None, None)))
     rough = torch.addmm(b_enc.to(dtype), x_in.to(dtype), W_enc.to(dtype))
     shortlist = rough.topk(
@@ -77,9 +72,9 @@ def rank_latents(
     ).indices
     exact = exact_pre_activations(x_in, W_enc, b_enc, shortlist)
     values, picked = exact.topk(k, dim=-1, sorted=False)
-    aux = _aux_top(rough, dead_mask, k_aux)
+    aux = _aux_top(rough[: aux_x.shape[0]], dead_mask, k_aux)
     if aux is not None:
-        aux = (exact_pre_activations(x_in, W_enc, b_enc, aux[1]), aux[1])
+        aux = (exact_pre_activations(aux_x, W_enc, b_enc, aux[1]), aux[1])
     return Ranked(values, shortlist.gather(-1, picked), *(aux or (None, None)))
 
 
@@ -110,22 +105,47 @@ def sampled_matmul(a: Tensor, b: Tensor, indices: Tensor) -> Tensor:
     return sampled.values().view(n, per_row)  # in the pattern's order: unsorted is kept
 
 
-def latent_major_matmul(indices: Tensor, values: Tensor, dense: Tensor, d_sae: int) -> Tensor:
-    """`S.T @ dense` for the `[batch, d_sae]` matrix S holding `values[i, j]` at
-    `(i, indices[i, j])`: the `[d_sae, d]` weight gradient of a sparse code. On the CPU, S.T
-    is laid out latent-major (CSR) for one sparse-dense matmul; elsewhere as COO."""
-    n, k = indices.shape
-    flat = indices.reshape(-1)
-    if dense.device.type != "cpu":
-        batch_rows = torch.arange(n, device=dense.device).repeat_interleave(k)
-        coo = torch.sparse_coo_tensor(
-            torch.stack([flat, batch_rows]), values.reshape(-1), (d_sae, n), check_invariants=False
-        )
-        return torch.sparse.mm(coo, dense)
-    order = flat.argsort()  # a row's entries may come in any order
-    crow = torch.zeros(d_sae + 1, dtype=torch.long)
-    crow[1:] = torch.bincount(flat, minlength=d_sae).cumsum(0)
-    return _csr(crow, order // k, values.reshape(-1)[order], (d_sae, n)) @ dense
+class LatentMajor(NamedTuple):
+    """A `[batch, k]` sparse code S (`values[i, j]` at `(i, indices[i, j])`) laid out
+    latent-major, for the weight gradients `S.T @ dense`. The layout depends on the indices
+    only, so one code's layout is built once and serves both the encoder's and the decoder's
+    backward. On the CPU it is a CSR pattern over latents (its argsort is the costly part);
+    elsewhere the matmul goes through COO and needs no layout."""
+
+    indices: Tensor
+    d_sae: int
+    order: Tensor | None
+    """CPU: the flat entries' positions, grouped by latent."""
+    crow: Tensor | None
+    batch_rows: Tensor | None
+    """CPU: the batch row of each entry, in `order`."""
+
+    @classmethod
+    def of(cls, indices: Tensor, d_sae: int) -> "LatentMajor":
+        if indices.device.type != "cpu":
+            return cls(indices, d_sae, None, None, None)
+        flat = indices.reshape(-1)
+        index_dtype = torch.int32 if flat.numel() < 2**31 else torch.long  # sorts ~1.8x faster
+        flat = flat.to(index_dtype)
+        order = flat.argsort()  # a row's entries may come in any order
+        crow = torch.zeros(d_sae + 1, dtype=index_dtype)
+        crow[1:] = torch.bincount(flat, minlength=d_sae).cumsum(0)
+        return cls(indices, d_sae, order, crow, (order // indices.shape[1]).to(index_dtype))
+
+    def matmul(self, values: Tensor, dense: Tensor) -> Tensor:
+        """`S.T @ dense`: the `[d_sae, d]` weight gradient of the code with these `values`."""
+        n, k = self.indices.shape
+        if self.order is None:
+            batch_rows = torch.arange(n, device=dense.device).repeat_interleave(k)
+            coo = torch.sparse_coo_tensor(
+                torch.stack([self.indices.reshape(-1), batch_rows]),
+                values.reshape(-1),
+                (self.d_sae, n),
+                check_invariants=False,
+            )
+            return torch.sparse.mm(coo, dense)
+        sorted_values = values.reshape(-1)[self.order]
+        return _csr(self.crow, self.batch_rows, sorted_values, (self.d_sae, n)) @ dense
 
 
 def _csr(crow: Tensor, columns: Tensor, values: Tensor, size: tuple[int, int]) -> Tensor:
@@ -135,10 +155,10 @@ def _csr(crow: Tensor, columns: Tensor, values: Tensor, size: tuple[int, int]) -
 
 
 class GatheredPreActivations(torch.autograd.Function):
-    """`picked`, the pre-activations `(x - b_dec) @ W_enc + b_enc` at `indices`, computed
-    without grad; backward reaches only the gathered encoder columns (O(batch * k * d_in)). The
-    input is data, so of its gradient only the batch sum is needed, for `b_dec`:
-    `-W_enc @ grad_b_enc`."""
+    """`picked`, the pre-activations `(x - b_dec) @ W_enc + b_enc` at the code's indices,
+    computed without grad; backward reaches only the gathered encoder columns
+    (O(batch * k * d_in)). The input is data, so of its gradient only the batch sum is needed,
+    for `b_dec`: `-W_enc @ grad_b_enc`."""
 
     @staticmethod
     def forward(
@@ -148,19 +168,20 @@ class GatheredPreActivations(torch.autograd.Function):
         W_enc: Tensor,
         b_enc: Tensor,
         picked: Tensor,
-        indices: Tensor,
+        code: LatentMajor,
     ) -> Tensor:
-        ctx.save_for_backward(x_in, W_enc, indices)
+        ctx.save_for_backward(x_in, W_enc)
+        ctx.code = code
         return picked.clone()
 
     @staticmethod
     def backward(ctx, grad: Tensor):
-        x_in, W_enc, indices = ctx.saved_tensors
+        x_in, W_enc = ctx.saved_tensors
+        code = ctx.code
         grad, x_in = grad.to(W_enc.dtype), x_in.to(W_enc.dtype)  # autocast may hand us bf16
-        d_sae = W_enc.shape[1]
-        grad_b_enc = torch.zeros(d_sae, dtype=grad.dtype, device=grad.device)
-        grad_b_enc.index_add_(0, indices.reshape(-1), grad.reshape(-1))
-        grad_W_enc = latent_major_matmul(indices, grad, x_in, d_sae).T  # [d_in, d_sae]
+        grad_b_enc = torch.zeros(code.d_sae, dtype=grad.dtype, device=grad.device)
+        grad_b_enc.index_add_(0, code.indices.reshape(-1), grad.reshape(-1))
+        grad_W_enc = code.matmul(grad, x_in).T  # [d_in, d_sae]
         grad_b_dec = -(W_enc @ grad_b_enc) if ctx.needs_input_grad[1] else None
         return None, grad_b_dec, grad_W_enc, grad_b_enc, None, None
 
@@ -170,22 +191,31 @@ class SparseDecode(torch.autograd.Function):
     latent-major sparse-dense matmul, the values' gradient as a sampled matmul."""
 
     @staticmethod
-    def forward(ctx, values: Tensor, indices: Tensor, W_dec: Tensor) -> Tensor:
-        ctx.save_for_backward(values, indices, W_dec)
-        return F.embedding_bag(indices, W_dec, per_sample_weights=values, mode="sum")
+    def forward(ctx, values: Tensor, code: LatentMajor, W_dec: Tensor) -> Tensor:
+        ctx.save_for_backward(values, W_dec)
+        ctx.code = code
+        return F.embedding_bag(code.indices, W_dec, per_sample_weights=values, mode="sum")
 
     @staticmethod
     def backward(ctx, grad: Tensor):
-        values, indices, W_dec = ctx.saved_tensors
+        values, W_dec = ctx.saved_tensors
+        code = ctx.code
         grad = grad.to(W_dec.dtype)
-        grad_values = sampled_matmul(grad, W_dec.T, indices) if ctx.needs_input_grad[0] else None
-        grad_W_dec = latent_major_matmul(indices, values.to(W_dec.dtype), grad, W_dec.shape[0])
+        grad_values = None
+        if ctx.needs_input_grad[0]:
+            grad_values = sampled_matmul(grad, W_dec.T, code.indices)
+        grad_W_dec = code.matmul(values.to(W_dec.dtype), grad)
         return grad_values, None, grad_W_dec
 
 
-def sparse_decode(values: Tensor, indices: Tensor, W_dec: Tensor) -> Tensor:
-    """`sum_j values[:, j] * W_dec[indices[:, j]]` without building dense latents."""
-    return SparseDecode.apply(values.to(W_dec.dtype), indices, W_dec)
+def sparse_decode(
+    values: Tensor, indices: Tensor, W_dec: Tensor, code: LatentMajor | None = None
+) -> Tensor:
+    """`sum_j values[:, j] * W_dec[indices[:, j]]` without building dense latents (`code`:
+    the indices' latent-major layout, when the caller already has it)."""
+    if code is None:
+        code = LatentMajor.of(indices, W_dec.shape[0])
+    return SparseDecode.apply(values.to(W_dec.dtype), code, W_dec)
 
 
 def dense_decode(values: Tensor, indices: Tensor, W_dec: Tensor) -> Tensor:

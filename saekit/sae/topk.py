@@ -1,12 +1,15 @@
 """TopK SAE (Gao et al. 2024): keep the k largest ReLU pre-activations per example, with the
 AuxK loss that lets dead latents learn to predict the residual."""
 
+from typing import NamedTuple
+
 import torch
 from torch import Tensor
 
 from saekit.sae.base import Dictionary, TrainStepOutput, squared_error
 from saekit.sae.sparse_ops import (
     GatheredPreActivations,
+    LatentMajor,
     dense_decode,
     rank_latents,
     sparse_decode,
@@ -18,6 +21,13 @@ AUXK_COEFFICIENT = 1 / 32
 def topk_dense(pre: Tensor, k: int) -> Tensor:
     values, indices = pre.relu().topk(k, dim=-1, sorted=False)
     return torch.zeros_like(pre).scatter(-1, indices, values)
+
+
+class DecodedCode(NamedTuple):
+    decoded: Tensor
+    """`[batch, d_out]` the code decoded, without `b_dec`."""
+    values: Tensor
+    """`[batch, k]` the code's values (pre-activations through the ReLU)."""
 
 
 class TopKSAE(Dictionary):
@@ -36,45 +46,64 @@ class TopKSAE(Dictionary):
     def saelens_config(self) -> dict:
         return super().saelens_config() | {"k": self.cfg.k}
 
-    def _decode_sparse(self, values: Tensor, indices: Tensor) -> Tensor:
-        decode = sparse_decode if self.sparse_backward else dense_decode
-        return decode(values, indices, self.W_dec)
-
     def training_loss(self, x: Tensor, target: Tensor, dead_mask: Tensor | None = None):
         k = self.cfg.k
         x_in = self.encoder_input(x)
         k_aux = self._k_aux(dead_mask)
         ranked = rank_latents(  # the one dense matmul: rank every latent
-            x_in.detach(), self.W_enc, self.b_enc, k, dead_mask, k_aux, self.rank_dtype
+            x_in.detach(),
+            self.W_enc,
+            self.b_enc,
+            k,
+            dead_mask,
+            k_aux,
+            self.rank_dtype,
+            aux_rows=auxk_rows(x.shape[0], k, k_aux),
         )
-        top_idx, aux_idx = ranked.indices, ranked.aux_indices
-        picked, idx = ranked.joined()
-        if self.sparse_backward:
-            b_dec = self.b_dec if self.cfg.apply_b_dec_to_input else self.b_dec.detach()
-            picked = GatheredPreActivations.apply(
-                x_in.detach(), b_dec, self.W_enc, self.b_enc, picked, idx
-            )
-        else:
-            picked = (x_in @ self.W_enc + self.b_enc).gather(-1, idx)
-        values = picked[:, :k].relu()
-        reconstruction = self._decode_sparse(values, top_idx) + self.b_dec
+        decoded, values = self._decode_code(x_in, ranked.values, ranked.indices)
+        reconstruction = decoded + self.b_dec
         mse = squared_error(reconstruction, target)
         losses = {"mse": mse.detach()}
         loss = mse
-        if aux_idx is not None:
-            residual = (target - reconstruction).detach()
-            aux_values = picked[:, k:].relu()
-            auxk = squared_error(self._decode_sparse(aux_values, aux_idx), residual)
-            scale = min(int(dead_mask.sum()) / aux_idx.shape[1], 1.0)
+        if ranked.aux_indices is not None:
+            rows = ranked.aux_indices.shape[0]
+            residual = (target[:rows] - reconstruction[:rows]).detach()
+            aux_decoded, _ = self._decode_code(x_in[:rows], ranked.aux_values, ranked.aux_indices)
+            auxk = squared_error(aux_decoded, residual)
+            scale = min(int(dead_mask.sum()) / k_aux, 1.0)
             loss = loss + AUXK_COEFFICIENT * scale * auxk
             losses["auxk"] = auxk.detach()
         fired = torch.zeros(self.d_sae, dtype=torch.bool, device=x.device)
-        fired[top_idx[values > 0]] = True
+        fired[ranked.indices[values > 0]] = True
         l0 = (values > 0).sum(-1).float().mean()
         return TrainStepOutput(loss, losses, reconstruction.detach(), fired, l0)
+
+    def _decode_code(self, x_in: Tensor, exact: Tensor, indices: Tensor) -> DecodedCode:
+        """Decode the code at `indices` whose pre-activations `exact` were already computed,
+        with gradients to the encoder and the decoder."""
+        if not self.sparse_backward:
+            values = (x_in @ self.W_enc + self.b_enc).gather(-1, indices).relu()
+            return DecodedCode(dense_decode(values, indices, self.W_dec), values)
+        code = LatentMajor.of(indices, self.d_sae)  # one layout for both weight gradients
+        b_dec = self.b_dec if self.cfg.apply_b_dec_to_input else self.b_dec.detach()
+        picked = GatheredPreActivations.apply(
+            x_in.detach(), b_dec, self.W_enc, self.b_enc, exact, code
+        )
+        values = picked.relu()
+        return DecodedCode(sparse_decode(values, indices, self.W_dec, code), values)
 
     def _k_aux(self, dead_mask: Tensor | None) -> int:
         """AuxK's latents per example: up to d_in / 2 of the dead ones (0: none dead)."""
         if dead_mask is None:
             return 0
         return min(self.cfg.d_in // 2, int(dead_mask.sum()))
+
+
+def auxk_rows(batch: int, k: int, k_aux: int) -> int:
+    """Rows AuxK is computed on: the batch's first `batch * k / k_aux` (rounded up), so that
+    the auxiliary code holds as many entries as the main one and costs no more than it.
+    Batches come shuffled, so the first rows are a random sample; see `TrainConfig`'s
+    docstring for the evidence that this keeps AuxK's effect."""
+    if k_aux == 0:
+        return batch
+    return min(batch, -(-batch * k // k_aux))
