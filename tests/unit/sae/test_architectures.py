@@ -9,6 +9,7 @@ from saekit.sae.sparse_ops import (
     rank_latents,
     sparse_decode,
 )
+from saekit.sae.topk import auxk_rows, topk_dense
 
 
 def make(architecture: str, **overrides):
@@ -137,6 +138,21 @@ def test_transcoder_has_its_own_output_width():
 def test_nonsense_configs_are_refused(overrides, message):
     with pytest.raises(ValueError, match=message):
         DictionaryConfig(**(dict(d_in=8, d_sae=32, k=4) | overrides))
+
+
+def test_auxk_predicts_the_residual_from_the_dead_latents_of_the_first_rows():
+    torch.manual_seed(4)
+    sae = make("topk", d_in=16, d_sae=64, k=4)  # k_aux = 8: AuxK on ceil(30 * 4 / 8) = 15 rows
+    with torch.no_grad():
+        sae.b_dec.normal_()
+    x, dead = torch.randn(30, 16), torch.rand(64) < 0.5
+    out = sae.training_loss(x, x, dead_mask=dead)
+    pre = (x - sae.b_dec) @ sae.W_enc + sae.b_enc
+    residual = x - (topk_dense(pre, 4) @ sae.W_dec + sae.b_dec)
+    dead_pre = pre[:15].masked_fill(~dead, float("-inf"))
+    aux = topk_dense(dead_pre, 8) @ sae.W_dec
+    torch.testing.assert_close(out.losses["auxk"], (aux - residual[:15]).pow(2).sum(-1).mean())
+    assert auxk_rows(30, 4, 8) == 15 and auxk_rows(30, 4, 2) == 30 and auxk_rows(30, 4, 0) == 30
 
 
 def test_bfloat16_ranking_selects_what_float32_selects_with_exact_values():
