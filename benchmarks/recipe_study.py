@@ -32,6 +32,8 @@ VARIANTS = {  # name: TrainConfig settings changed from the defaults
     "input-norm-0.5": {"input_norm": 0.5},
     "input-norm-0.125": {"input_norm": 0.125},
     "no-auxk": {"dead_window": 10**12},
+    "dead-window-50k": {"dead_window": 50_000},
+    "dead-window-50k-auxk-all-rows": {"dead_window": 50_000},  # and AuxK on every row (below)
     "mean-init": {"geometric_median_init": False},
     "rank-fp32": {"rank_precision": "float32"},
     "constrain-all": {},  # the default with the decoder constraint on z and x too (below)
@@ -58,6 +60,7 @@ def auxk_on_every_row(batch: int, k: int, k_aux: int) -> int:
 PATCHES = {  # variant: (owner, attribute, replacement) swapped in while it trains
     "constrain-all": (ScheduleFree, "constrain", constrain_every_sequence),
     "auxk-all-rows": (topk, "auxk_rows", auxk_on_every_row),
+    "dead-window-50k-auxk-all-rows": (topk, "auxk_rows", auxk_on_every_row),
 }
 
 
