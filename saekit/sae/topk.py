@@ -70,7 +70,7 @@ class TopKSAE(Dictionary):
             residual = (target[:rows] - reconstruction[:rows]).detach()
             aux_decoded, _ = self._decode_code(x_in[:rows], ranked.aux_values, ranked.aux_indices)
             auxk = squared_error(aux_decoded, residual)
-            scale = min(int(dead_mask.sum()) / k_aux, 1.0)
+            scale = k_aux / (self.cfg.d_in // 2)  # min(dead / k_aux's cap, 1), as Gao et al.
             loss = loss + AUXK_COEFFICIENT * scale * auxk
             losses["auxk"] = auxk.detach()
         fired = torch.zeros(self.d_sae, dtype=torch.bool, device=x.device)

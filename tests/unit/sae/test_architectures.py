@@ -153,6 +153,9 @@ def test_auxk_predicts_the_residual_from_the_dead_latents_of_the_first_rows():
     aux = topk_dense(dead_pre, 8) @ sae.W_dec
     torch.testing.assert_close(out.losses["auxk"], (aux - residual[:15]).pow(2).sum(-1).mean())
     assert auxk_rows(30, 4, 8) == 15 and auxk_rows(30, 4, 2) == 30 and auxk_rows(30, 4, 0) == 30
+    torch.testing.assert_close(out.loss, out.losses["mse"] + out.losses["auxk"] / 32)
+    few = sae.training_loss(x, x, dead_mask=torch.arange(64) < 2)  # 2 dead of k_aux's cap 8
+    torch.testing.assert_close(few.loss, few.losses["mse"] + few.losses["auxk"] / 32 * 2 / 8)
 
 
 def test_bfloat16_ranking_selects_what_float32_selects_with_exact_values():
