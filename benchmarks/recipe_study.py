@@ -52,15 +52,15 @@ def constrain_every_sequence(self: ScheduleFree, param, project) -> None:
     project(param.copy_(x).lerp_(z, 1 - self.momentum))
 
 
-def auxk_on_every_row(batch: int, k: int, k_aux: int) -> int:
+def auxk_on_every_row(k: int, k_aux: int) -> int:
     """The earlier AuxK, kept for the `auxk-all-rows` variant: every row of the batch."""
-    return batch
+    return 1
 
 
 PATCHES = {  # variant: (owner, attribute, replacement) swapped in while it trains
     "constrain-all": (ScheduleFree, "constrain", constrain_every_sequence),
-    "auxk-all-rows": (topk, "auxk_rows", auxk_on_every_row),
-    "dead-window-50k-auxk-all-rows": (topk, "auxk_rows", auxk_on_every_row),
+    "auxk-all-rows": (topk, "auxk_stride", auxk_on_every_row),
+    "dead-window-50k-auxk-all-rows": (topk, "auxk_stride", auxk_on_every_row),
 }
 
 

@@ -36,8 +36,8 @@ class Ranked(NamedTuple):
     """`[batch, k]` the top pre-activations (not yet through the ReLU), float32."""
     indices: Tensor
     aux_values: Tensor | None
-    """`[aux_rows, k_aux]` the top pre-activations among the dead latents (AuxK) on the
-    batch's first `aux_rows` rows, if asked for."""
+    """`[len(aux_rows), k_aux]` the top pre-activations among the dead latents (AuxK) on the
+    rows `aux_rows`, if asked for."""
     aux_indices: Tensor | None
 
 
@@ -50,21 +50,20 @@ def rank_latents(
     dead_mask: Tensor | None = None,
     k_aux: int = 0,
     dtype: torch.dtype | None = None,
-    aux_rows: int | None = None,
+    aux_rows: slice = slice(None),
 ) -> Ranked:
     """The top-`k` latents of `x_in @ W_enc + b_enc` per row (and the top `k_aux` among the
-    `dead_mask` latents on the first `aux_rows` rows, default all), with their exact (float32)
+    `dead_mask` latents on the rows `aux_rows`, default all), with their exact (float32)
     pre-activations.
 
     `dtype=torch.bfloat16` shortlists `k * 1.25` candidates from a bfloat16 matmul, computes
     their exact values (a sampled matmul over the shortlist only) and keeps the top `k` of them:
     the same latents as the float32 ranking unless more than `k / 4` latents lie within
     bfloat16's rounding (2**-9, relative) of the `k`-th (tested against the reference)."""
-    aux_x = x_in[:aux_rows]
     if dtype is None:
         pre = torch.addmm(b_enc, x_in, W_enc)
         values, indices = pre.topk(k, dim=-1, sorted=False)
-        aux = _aux_top(pre[: aux_x.shape[0]], dead_mask, k_aux)
+        aux = _aux_top(pre[aux_rows], dead_mask, k_aux)
         return Ranked(values, indices, *(aux or (None, None)))
     rough = torch.addmm(b_enc.to(dtype), x_in.to(dtype), W_enc.to(dtype))
     shortlist = rough.topk(
@@ -72,8 +71,9 @@ def rank_latents(
     ).indices
     exact = exact_pre_activations(x_in, W_enc, b_enc, shortlist)
     values, picked = exact.topk(k, dim=-1, sorted=False)
-    aux = _aux_top(rough[: aux_x.shape[0]], dead_mask, k_aux)
+    aux = _aux_top(rough[aux_rows], dead_mask, k_aux)
     if aux is not None:
+        aux_x = x_in[aux_rows].contiguous()
         aux = (exact_pre_activations(aux_x, W_enc, b_enc, aux[1]), aux[1])
     return Ranked(values, shortlist.gather(-1, picked), *(aux or (None, None)))
 

@@ -58,7 +58,7 @@ class TopKSAE(Dictionary):
             dead_mask,
             k_aux,
             self.rank_dtype,
-            aux_rows=auxk_rows(x.shape[0], k, k_aux),
+            aux_rows=self._aux_rows(x.shape[0], k, k_aux),
         )
         decoded, values = self._decode_code(x_in, ranked.values, ranked.indices)
         reconstruction = decoded + self.b_dec
@@ -66,10 +66,14 @@ class TopKSAE(Dictionary):
         losses = {"mse": mse.detach()}
         loss = mse
         if ranked.aux_indices is not None:
-            rows = ranked.aux_indices.shape[0]
-            residual = (target[:rows] - reconstruction[:rows]).detach()
-            aux_decoded, _ = self._decode_code(x_in[:rows], ranked.aux_values, ranked.aux_indices)
-            auxk = squared_error(aux_decoded, residual)
+            rows = self._aux_rows(x.shape[0], k, k_aux)
+            residual = (target[rows] - reconstruction[rows]).detach()
+            aux_x = x_in[rows].contiguous()  # every stride-th row: a strided view
+            aux_decoded, _ = self._decode_code(aux_x, ranked.aux_values, ranked.aux_indices)
+            # the mean over the global batch's AuxK rows once the ranks' gradients are averaged
+            global_rows = -(-x.shape[0] * self.distributed.world // auxk_stride(k, k_aux))
+            share = self.distributed.world / global_rows
+            auxk = (aux_decoded - residual).pow(2).sum() * share
             scale = k_aux / (self.cfg.d_in // 2)  # min(dead / k_aux's cap, 1), as Gao et al.
             loss = loss + AUXK_COEFFICIENT * scale * auxk
             losses["auxk"] = auxk.detach()
@@ -92,6 +96,13 @@ class TopKSAE(Dictionary):
         values = picked.relu()
         return DecodedCode(sparse_decode(values, indices, self.W_dec, code), values)
 
+    def _aux_rows(self, batch: int, k: int, k_aux: int) -> slice:
+        """This rank's rows (of its `batch`) among every `auxk_stride`-th row of the global
+        batch, so that N ranks train AuxK on the rows one process would."""
+        stride = auxk_stride(k, k_aux)
+        first_global_row = self.distributed.rank * batch  # ranks hold equal slices, in order
+        return slice(-first_global_row % stride, None, stride)
+
     def _k_aux(self, dead_mask: Tensor | None) -> int:
         """AuxK's latents per example: up to d_in / 2 of the dead ones (0: none dead)."""
         if dead_mask is None:
@@ -99,17 +110,14 @@ class TopKSAE(Dictionary):
         return min(self.cfg.d_in // 2, int(dead_mask.sum()))
 
 
-def auxk_rows(batch: int, k: int, k_aux: int) -> int:
-    """Rows AuxK is computed on: the batch's first `batch * k / k_aux` (rounded up), so that
-    the auxiliary code holds as many entries as the main one and costs no more than it (all
-    rows: AuxK's top-k_aux and its k_aux-wide code doubled the step once latents went dead).
-    Batches come shuffled, so the first rows are a random sample. Evidence
-    (`benchmarks/recipe_study.py --variants defaults auxk-all-rows no-auxk`, held-out FVU, one
-    seed): toy sets at 2M vectors, batch 1024/4096: sparse 0.0859/0.0827 vs 0.0858/0.0827 on
-    every row (0.0856/0.0827 without AuxK), medium 0.1428/0.1271 vs 0.1428/0.1271, dense
-    0.3667/0.2693 vs 0.3677/0.2693; SmolLM2 layer-6 store with a 50k-vector dead window, 300k
-    vectors: 0.1101/0.1106 vs 0.1099/0.1109 (dead 0.22/0.04 vs 0.19/0.04); sparse toy at batch
-    4096 trained in 11 s vs 23 s."""
-    if k_aux == 0:
-        return batch
-    return min(batch, -(-batch * k // k_aux))
+def auxk_stride(k: int, k_aux: int) -> int:
+    """AuxK is computed on every `k_aux // k`-th row of the global batch, so that its code holds
+    about as many entries as the main one and costs no more than it (on every row, AuxK's
+    top-k_aux and its k_aux-wide code doubled the step once latents went dead). Batches come
+    shuffled, so these rows are a random sample. Evidence (`benchmarks/recipe_study.py
+    --variants defaults auxk-all-rows no-auxk`, held-out FVU, one seed): toy sets at 2M vectors,
+    batch 1024/4096: sparse 0.0859/0.0827 vs 0.0858/0.0827 on every row (0.0856/0.0827 without
+    AuxK), medium 0.1428/0.1271 vs 0.1428/0.1271, dense 0.3667/0.2693 vs 0.3677/0.2693; SmolLM2
+    layer-6 store with a 50k-vector dead window, 300k vectors: 0.1101/0.1106 vs 0.1099/0.1109
+    (dead 0.22/0.04 vs 0.19/0.04); sparse toy at batch 4096 trained in 11 s vs 23 s."""
+    return max(1, k_aux // k)

@@ -47,7 +47,7 @@ class TrainConfig:
     dead_window: int = 200_000
     """A latent that has not fired for this many vectors counts as dead (AuxK revives it; AuxK
     runs on a row sample of each batch sized to cost no more than the main code: see
-    `saekit.sae.topk.auxk_rows` for why and the evidence)."""
+    `saekit.sae.topk.auxk_stride` for why and the evidence)."""
     normalize_activations: bool = True
     """Scale inputs (and targets) to a fixed mean norm while training, so that the recipe does
     not depend on the data's units; folded into the weights when saving."""
