@@ -10,6 +10,7 @@ from saekit.sae.base import Dictionary, TrainStepOutput, squared_error
 from saekit.sae.sparse_ops import (
     GatheredPreActivations,
     LatentMajor,
+    Ranked,
     dense_decode,
     rank_latents,
     sparse_decode,
@@ -50,6 +51,7 @@ class TopKSAE(Dictionary):
         k = self.cfg.k
         x_in = self.encoder_input(x)
         k_aux = self._k_aux(dead_mask)
+        aux_rows = self._aux_rows(x.shape[0], k, k_aux)
         ranked = rank_latents(  # the one dense matmul: rank every latent
             x_in.detach(),
             self.W_enc,
@@ -58,7 +60,7 @@ class TopKSAE(Dictionary):
             dead_mask,
             k_aux,
             self.rank_dtype,
-            aux_rows=self._aux_rows(x.shape[0], k, k_aux),
+            aux_rows=aux_rows,
         )
         decoded, values = self._decode_code(x_in, ranked.values, ranked.indices)
         reconstruction = decoded + self.b_dec
@@ -66,14 +68,7 @@ class TopKSAE(Dictionary):
         losses = {"mse": mse.detach()}
         loss = mse
         if ranked.aux_indices is not None:
-            rows = self._aux_rows(x.shape[0], k, k_aux)
-            residual = (target[rows] - reconstruction[rows]).detach()
-            aux_x = x_in[rows].contiguous()  # every stride-th row: a strided view
-            aux_decoded, _ = self._decode_code(aux_x, ranked.aux_values, ranked.aux_indices)
-            # the mean over the global batch's AuxK rows once the ranks' gradients are averaged
-            global_rows = -(-x.shape[0] * self.distributed.world // auxk_stride(k, k_aux))
-            share = self.distributed.world / global_rows
-            auxk = (aux_decoded - residual).pow(2).sum() * share
+            auxk = self._auxk_loss(x_in, target, reconstruction.detach(), ranked, aux_rows)
             scale = k_aux / (self.cfg.d_in // 2)  # min(dead / k_aux's cap, 1), as Gao et al.
             loss = loss + AUXK_COEFFICIENT * scale * auxk
             losses["auxk"] = auxk.detach()
@@ -81,6 +76,18 @@ class TopKSAE(Dictionary):
         fired[ranked.indices[values > 0]] = True
         l0 = (values > 0).sum(-1).float().mean()
         return TrainStepOutput(loss, losses, reconstruction.detach(), fired, l0)
+
+    def _auxk_loss(
+        self, x_in: Tensor, target: Tensor, reconstruction: Tensor, ranked: Ranked, rows: slice
+    ) -> Tensor:
+        """AuxK: how well the top dead latents of the sampled `rows` predict the residual;
+        the mean over the global batch's sampled rows once the ranks' gradients are averaged."""
+        residual = target[rows] - reconstruction[rows]
+        aux_x = x_in[rows].contiguous()  # every stride-th row: a strided view
+        aux_decoded, _ = self._decode_code(aux_x, ranked.aux_values, ranked.aux_indices)
+        global_rows = len(range(x_in.shape[0] * self.distributed.world)[:: rows.step])
+        share = self.distributed.world / global_rows
+        return (aux_decoded - residual).pow(2).sum() * share
 
     def _decode_code(self, x_in: Tensor, exact: Tensor, indices: Tensor) -> DecodedCode:
         """Decode the code at `indices` whose pre-activations `exact` were already computed,
