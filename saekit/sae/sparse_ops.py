@@ -73,8 +73,7 @@ def rank_latents(
     values, picked = exact.topk(k, dim=-1, sorted=False)
     aux = _aux_top(rough[aux_rows], dead_mask, k_aux)
     if aux is not None:
-        aux_x = x_in[aux_rows].contiguous()
-        aux = (exact_pre_activations(aux_x, W_enc, b_enc, aux[1]), aux[1])
+        aux = (exact_pre_activations(x_in[aux_rows], W_enc, b_enc, aux[1]), aux[1])
     return Ranked(values, shortlist.gather(-1, picked), *(aux or (None, None)))
 
 

@@ -69,7 +69,7 @@ class TopKSAE(Dictionary):
         loss = mse
         if ranked.aux_indices is not None:
             auxk = self._auxk_loss(x_in, target, reconstruction.detach(), ranked, aux_rows)
-            scale = k_aux / (self.cfg.d_in // 2)  # min(dead / k_aux's cap, 1), as Gao et al.
+            scale = k_aux / self._k_aux_cap  # min(dead / cap, 1), as Gao et al.
             loss = loss + AUXK_COEFFICIENT * scale * auxk
             losses["auxk"] = auxk.detach()
         fired = torch.zeros(self.d_sae, dtype=torch.bool, device=x.device)
@@ -114,7 +114,11 @@ class TopKSAE(Dictionary):
         """AuxK's latents per example: up to d_in / 2 of the dead ones (0: none dead)."""
         if dead_mask is None:
             return 0
-        return min(self.cfg.d_in // 2, int(dead_mask.sum()))
+        return min(self._k_aux_cap, int(dead_mask.sum()))
+
+    @property
+    def _k_aux_cap(self) -> int:
+        return self.cfg.d_in // 2
 
 
 def auxk_stride(k: int, k_aux: int) -> int:
