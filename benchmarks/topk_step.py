@@ -11,7 +11,7 @@ import time
 import torch
 
 from saekit.sae import DictionaryConfig, build
-from saekit.sae.sparse_ops import native_bf16_matmul
+from saekit.sae.sparse_ops import auto_rank_dtype
 
 
 def main() -> None:
@@ -26,8 +26,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.manual_seed(0)
     sae = build(DictionaryConfig(architecture="topk", d_in=args.d_in, d_sae=args.width, k=args.k))
-    if native_bf16_matmul() and args.d_in >= 128:  # what rank_precision="auto" picks
-        sae.rank_dtype = torch.bfloat16
+    sae.rank_dtype = auto_rank_dtype(torch.device("cpu"), args.d_in)  # the trainer's default
     x = torch.randn(args.batch, args.d_in)
     dead = torch.rand(args.width) < args.dead if args.dead > 0 else None
 

@@ -31,6 +31,14 @@ def native_bf16_matmul() -> bool:
     return " amx_bf16" in flags or " avx512_bf16" in flags
 
 
+def auto_rank_dtype(device: torch.device, d_in: int) -> torch.dtype | None:
+    """The ranking matmul's dtype `rank_precision="auto"` picks: bfloat16 on CPUs that multiply
+    it natively from d_in 128 (below, the matmul is too cheap to pay for the rest), else None
+    (the weights' dtype)."""
+    native = device.type == "cpu" and native_bf16_matmul()
+    return torch.bfloat16 if native and d_in >= 128 else None
+
+
 class Ranked(NamedTuple):
     values: Tensor
     """`[batch, k]` the top pre-activations (not yet through the ReLU), float32."""

@@ -14,7 +14,7 @@ from tqdm.auto import tqdm
 from saekit.distributed import SINGLE_PROCESS, Distributed
 from saekit.sae import Dictionary, DictionaryConfig, build, save
 from saekit.sae.base import TrainStepOutput, unit_rows_
-from saekit.sae.sparse_ops import native_bf16_matmul
+from saekit.sae.sparse_ops import auto_rank_dtype
 from saekit.train.checkpoint import load_checkpoint, save_checkpoint
 from saekit.train.config import TrainConfig
 from saekit.train.init import geometric_median, norm_scale
@@ -71,9 +71,8 @@ class Trainer:
 
     def _rank_dtype(self) -> torch.dtype | None:
         precision = self.cfg.rank_precision
-        if precision == "auto":  # below d_in 128 the matmul is too cheap to pay for the rest
-            native = self.device.type == "cpu" and native_bf16_matmul()
-            precision = "bfloat16" if native and self.sae.cfg.d_in >= 128 else "float32"
+        if precision == "auto":
+            return auto_rank_dtype(self.device, self.sae.cfg.d_in)
         return torch.bfloat16 if precision == "bfloat16" else None
 
     def _dictionary_config(self, source: BatchSource, model_name: str | None) -> DictionaryConfig:
