@@ -93,6 +93,13 @@ def process_group_from_env(timeout_s: float = 300.0) -> Iterator[Distributed]:
         return
     owns_group = not dist.is_initialized()
     if owns_group:
+        # torch.distributed.nn binds `group.WORLD` as its collectives' default argument on
+        # import: imported after init (torch._dynamo imports it, e.g. with the first optimizer),
+        # it keeps the group and gloo's threads alive past destroy_process_group, to be torn
+        # down at interpreter exit, which now and then aborts a rank (SIGABRT). Imported
+        # first, it binds None.
+        import torch.distributed.nn  # noqa: F401
+
         backend = "nccl" if torch.cuda.is_available() else "gloo"
         dist.init_process_group(backend, timeout=timedelta(seconds=timeout_s))
     try:

@@ -74,7 +74,7 @@ def test_two_gloo_ranks_match_one_process(tmp_path, architecture):
 
 
 SHARE_SCRIPT = """
-import json, sys, torch
+import json, os, sys, torch
 from pathlib import Path
 from saekit.distributed import process_group_from_env
 from saekit.sae import DictionaryConfig
@@ -88,9 +88,13 @@ outs = [sys.argv[1] + "/a", sys.argv[1] + "/b"]
 with process_group_from_env() as distributed:
     done = train(source, configs, outs, progress=False, distributed=distributed,
                  distribute_dictionaries=True)
-    # one file per rank: the ranks' stdout shares a pipe and may interleave
     trained = [d.cfg.hook_name for d in done]
-    Path(sys.argv[1], f"rank{distributed.rank}.json").write_text(json.dumps(trained))
+# the group's threads must be gone once the block ends, not left for the interpreter's exit
+tasks = Path("/proc/self/task")
+threads = [(tasks / t / "comm").read_text().strip() for t in os.listdir(tasks)]
+# one file per rank: the ranks' stdout shares a pipe and may interleave
+report = {"trained": trained, "threads": threads}
+Path(sys.argv[1], f"rank{distributed.rank}.json").write_text(json.dumps(report))
 """
 
 
@@ -101,6 +105,7 @@ def test_dictionaries_can_be_shared_out_across_ranks(tmp_path):
     run_checked(
         [*torchrun(), "--standalone", "--nproc_per_node", "2", str(script), str(tmp_path)], env
     )
-    trained = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]
-    assert trained == [["a"], ["b"]]
+    reports = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]
+    assert [r["trained"] for r in reports] == [["a"], ["b"]]
+    assert [[t for t in r["threads"] if "gloo" in t] for r in reports] == [[], []]
     assert load(tmp_path / "a").cfg.hook_name == "a" and load(tmp_path / "b").cfg.hook_name == "b"
