@@ -9,6 +9,7 @@ the evidence behind `TrainConfig`'s defaults.
 
 import argparse
 import contextlib
+import dataclasses
 import itertools
 import tempfile
 import time
@@ -21,7 +22,7 @@ from saekit.sae import DictionaryConfig, topk
 from saekit.train import ArraySource, TrainConfig, train
 from saekit.train.optimizers import ScheduleFree
 
-VARIANTS = {  # name: TrainConfig settings changed from the defaults
+VARIANTS = {  # name: TrainConfig (or DictionaryConfig) settings changed from the defaults
     "defaults": {},
     "adam": {"optimizer": "adam"},
     "signum": {"optimizer": "signum"},
@@ -36,6 +37,11 @@ VARIANTS = {  # name: TrainConfig settings changed from the defaults
     "dead-window-50k-auxk-all-rows": {"dead_window": 50_000},  # and AuxK on every row (below)
     "mean-init": {"geometric_median_init": False},
     "rank-fp32": {"rank_precision": "float32"},
+    "encoder-init-0.5": {"encoder_init_norm": 0.5},
+    "encoder-init-1": {"encoder_init_norm": 1.0},
+    "lr-half": {"lr_factor": 0.5},  # the default learning rate for the width, halved
+    "lr-0.7": {"lr_factor": 0.7},
+    "lr-quarter": {"lr_factor": 0.25},
     "constrain-all": {},  # the default with the decoder constraint on z and x too (below)
     "auxk-all-rows": {},  # the default with AuxK on every row of the batch (below)
 }
@@ -56,6 +62,8 @@ def auxk_on_every_row(k: int, k_aux: int) -> int:
     """The earlier AuxK, kept for the `auxk-all-rows` variant: every row of the batch."""
     return 1
 
+
+DICTIONARY_FIELDS = {f.name for f in dataclasses.fields(DictionaryConfig)}
 
 PATCHES = {  # variant: (owner, attribute, replacement) swapped in while it trains
     "constrain-all": (ScheduleFree, "constrain", constrain_every_sequence),
@@ -94,16 +102,9 @@ def compare(data: Dataset, args) -> None:
     for vectors, batch, seed, variant in itertools.product(
         args.vectors, args.batch_sizes, range(args.seeds), args.variants
     ):
-        config = TrainConfig(
-            DictionaryConfig(architecture="topk", d_sae=data.width, k=data.k),
-            tokens=vectors,
-            batch_size=batch,
-            seed=seed,
-            **VARIANTS[variant],
-        )
+        config = variant_config(variant, data, tokens=vectors, batch_size=batch, seed=seed)
         start = time.perf_counter()
-        folder = tempfile.mkdtemp(prefix="saekit-recipe-study-")
-        with patched(variant):
+        with patched(variant), tempfile.TemporaryDirectory(prefix="saekit-recipe-") as folder:
             (sae,) = train(ArraySource({"x": data.train[:vectors]}), config, folder, progress=False)
         q = {"mmcs": float("nan"), "recovered": float("nan")} | quality(sae, data)
         print(
@@ -112,6 +113,21 @@ def compare(data: Dataset, args) -> None:
             f"{q['recovered']:6.3f} {time.perf_counter() - start:5.0f}",
             flush=True,
         )
+
+
+def variant_config(variant: str, data: Dataset, **run) -> TrainConfig:
+    """The default TopK recipe for the dataset with the variant's settings, for one run."""
+    settings = VARIANTS[variant]
+    dictionary = {k: v for k, v in settings.items() if k in DICTIONARY_FIELDS}
+    training = {k: v for k, v in settings.items() if k not in DICTIONARY_FIELDS | {"lr_factor"}}
+    config = TrainConfig(
+        DictionaryConfig(architecture="topk", d_sae=data.width, k=data.k, **dictionary),
+        **run,
+        **training,
+    )
+    if "lr_factor" in settings:
+        config = dataclasses.replace(config, lr=config.peak_lr(data.width) * settings["lr_factor"])
+    return config
 
 
 @contextlib.contextmanager

@@ -267,15 +267,16 @@ def main() -> None:
     with open(args.out, "a") as log:
         for data in datasets:
             print(data.describe(), flush=True)
-            folder = Path(tempfile.mkdtemp(prefix="saekit-vs-peers-"))
-            np.save(folder / "train.npy", data.train.numpy())
-            for batch, vectors, s in itertools.product(
-                args.batch_sizes, args.vectors, range(args.seeds)
-            ):
-                cell = {"batch_size": batch, "vectors": vectors, "seed": s}
-                cell |= {"lr": args.lr, "warmup": args.warmup, "dead_window": 10 * batch}
-                runs = list(itertools.product(args.trainers, args.modes))
-                rows += run_cell(data, cell, runs, pythons, folder, model, log)
+            with tempfile.TemporaryDirectory(prefix="saekit-vs-peers-") as tmp:
+                folder = Path(tmp)  # the training rows as .npy for every worker, then outputs
+                np.save(folder / "train.npy", data.train.numpy())
+                for batch, vectors, s in itertools.product(
+                    args.batch_sizes, args.vectors, range(args.seeds)
+                ):
+                    cell = {"batch_size": batch, "vectors": vectors, "seed": s}
+                    cell |= {"lr": args.lr, "warmup": args.warmup, "dead_window": 10 * batch}
+                    runs = list(itertools.product(args.trainers, args.modes))
+                    rows += run_cell(data, cell, runs, pythons, folder, model, log)
     summarise(rows)
     print(f"\n{torch.get_num_threads()} threads; every run in {args.out}")
     print_peak_fraction(rows, datasets)
