@@ -33,7 +33,9 @@ class TrainConfig:
     at batch 1024, 300k vectors); `make bench-train` compares it with the peers' defaults."""
     lr: float | None = None
     """Peak learning rate (None: 4e-4 for adam; 5e-3 / sqrt(d_sae / 2**14) for the sign-based
-    optimizers, whose steps do not shrink with the gradient)."""
+    optimizers, whose steps do not shrink with the gradient). On long runs a lower rate leaves
+    fewer latents dead and often a lower FVU, but not on every dataset, and it loses at few
+    steps: see the README's "Dead latents" and `benchmarks/recipe_study.py --variants lr-half`."""
     weight_decay: float | None = None
     """AdamW weight decay (None: the architecture's `default_weight_decay`: 0.1 for qlae,
     which relies on it, 0 otherwise)."""
