@@ -96,7 +96,7 @@ def process_group_from_env(timeout_s: float = 300.0) -> Iterator[Distributed]:
         # torch.distributed.nn binds `group.WORLD` as its collectives' default argument on
         # import: imported after init (torch._dynamo imports it, e.g. with the first optimizer),
         # it keeps the group and gloo's threads alive past destroy_process_group, to be torn
-        # down at interpreter exit, which now and then aborts a rank (SIGABRT). Imported
+        # down at interpreter exit (the likely source of a rare SIGABRT there). Imported
         # first, it binds None.
         import torch.distributed.nn  # noqa: F401
 
