@@ -42,7 +42,7 @@ VARIANTS = {  # name: TrainConfig (or DictionaryConfig) settings changed from th
     "lr-half": {"lr_factor": 0.5},  # the default learning rate for the width, halved
     "lr-0.7": {"lr_factor": 0.7},
     "lr-quarter": {"lr_factor": 0.25},
-    "lr-horizon": {"lr_factor": "horizon"},  # x min(1, sqrt(150 / steps)): ~1/sqrt(steps)
+    "lr-horizon": {"lr_factor": lambda steps: min(1.0, (150 / steps) ** 0.5)},  # ~1/sqrt(steps)
     "constrain-all": {},  # the default with the decoder constraint on z and x too (below)
     "auxk-all-rows": {},  # the default with AuxK on every row of the batch (below)
 }
@@ -127,8 +127,8 @@ def variant_config(variant: str, data: Dataset, **run) -> TrainConfig:
         **training,
     )
     if "lr_factor" in settings:
-        factor = settings["lr_factor"]
-        factor = min(1.0, (150 / config.steps) ** 0.5) if factor == "horizon" else factor
+        factor = settings["lr_factor"]  # a number, or a function of the run's steps
+        factor = factor(config.steps) if callable(factor) else factor
         config = dataclasses.replace(config, lr=config.peak_lr(data.width) * factor)
     return config
 

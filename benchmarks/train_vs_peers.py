@@ -228,6 +228,24 @@ def print_peak_fraction(rows: list[dict], datasets: list[Dataset]) -> None:
             )
 
 
+def run_dataset(data: Dataset, args, pythons: dict, model, log) -> list[dict]:
+    """Every cell (batch size, length, seed) of one dataset, its training rows written once as
+    .npy for every worker into a temporary folder that also holds the runs' outputs."""
+    print(data.describe(), flush=True)
+    rows: list[dict] = []
+    runs = list(itertools.product(args.trainers, args.modes))
+    with tempfile.TemporaryDirectory(prefix="saekit-vs-peers-") as tmp:
+        folder = Path(tmp)
+        np.save(folder / "train.npy", data.train.numpy())
+        for batch, vectors, s in itertools.product(
+            args.batch_sizes, args.vectors, range(args.seeds)
+        ):
+            cell = {"batch_size": batch, "vectors": vectors, "seed": s}
+            cell |= {"lr": args.lr, "warmup": args.warmup, "dead_window": 10 * batch}
+            rows += run_cell(data, cell, runs, pythons, folder, model, log)
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--datasets", nargs="+", default=[*TOY_SETS, STORE_SET])
@@ -266,17 +284,7 @@ def main() -> None:
     rows: list[dict] = []
     with open(args.out, "a") as log:
         for data in datasets:
-            print(data.describe(), flush=True)
-            with tempfile.TemporaryDirectory(prefix="saekit-vs-peers-") as tmp:
-                folder = Path(tmp)  # the training rows as .npy for every worker, then outputs
-                np.save(folder / "train.npy", data.train.numpy())
-                for batch, vectors, s in itertools.product(
-                    args.batch_sizes, args.vectors, range(args.seeds)
-                ):
-                    cell = {"batch_size": batch, "vectors": vectors, "seed": s}
-                    cell |= {"lr": args.lr, "warmup": args.warmup, "dead_window": 10 * batch}
-                    runs = list(itertools.product(args.trainers, args.modes))
-                    rows += run_cell(data, cell, runs, pythons, folder, model, log)
+            rows += run_dataset(data, args, pythons, model, log)
     summarise(rows)
     print(f"\n{torch.get_num_threads()} threads; every run in {args.out}")
     print_peak_fraction(rows, datasets)
