@@ -116,7 +116,10 @@ class LatentMajor(NamedTuple):
     """A `[batch, k]` sparse code S (`values[i, j]` at `(i, indices[i, j])`) laid out
     latent-major, for the weight gradients `S.T @ dense`. The layout depends on the indices
     only, so one code's layout is built once and serves both the encoder's and the decoder's
-    backward. On the CPU it is a CSR pattern over latents (its argsort is the costly part);
+    backward. On the CPU the entries are grouped by latent (its argsort is the costly part) and
+    the product is one `embedding_bag` with a bag per latent: it writes each output row once,
+    where the CSR matmul it replaced zero-filled and copied the `[d_sae, d]` output (store shape,
+    batch 1024, width 4608: 1.16x the whole step, 1.46x with 40 % of the latents dead);
     elsewhere the matmul goes through COO and needs no layout."""
 
     indices: Tensor
@@ -124,6 +127,7 @@ class LatentMajor(NamedTuple):
     order: Tensor | None
     """CPU: the flat entries' positions, grouped by latent."""
     crow: Tensor | None
+    """CPU: where each latent's entries start in `order` (and, last, their count)."""
     batch_rows: Tensor | None
     """CPU: the batch row of each entry, in `order`."""
 
@@ -151,8 +155,15 @@ class LatentMajor(NamedTuple):
                 check_invariants=False,
             )
             return torch.sparse.mm(coo, dense)
-        sorted_values = values.reshape(-1)[self.order]
-        return _csr(self.crow, self.batch_rows, sorted_values, (self.d_sae, n)) @ dense
+        sorted_values = values.reshape(-1)[self.order].to(dense.dtype)
+        return F.embedding_bag(  # one bag per latent: its entries' rows of `dense`, weighted
+            self.batch_rows,
+            dense,
+            self.crow,
+            mode="sum",
+            per_sample_weights=sorted_values,
+            include_last_offset=True,
+        )
 
 
 def _csr(crow: Tensor, columns: Tensor, values: Tensor, size: tuple[int, int]) -> Tensor:
