@@ -4,6 +4,8 @@ import torch
 from saekit.sae import ARCHITECTURES, DictionaryConfig, build, load, save
 from saekit.sae.batchtopk import batch_topk
 from saekit.sae.sparse_ops import (
+    RADIX_SORT_LATENTS,
+    LatentMajor,
     dense_decode,
     exact_pre_activations,
     rank_latents,
@@ -193,3 +195,15 @@ def test_sparse_decode_gradients_match_the_dense_reference():
         grads.append((values.grad, W_dec.grad))
     for got, want in zip(*grads, strict=True):
         torch.testing.assert_close(got, want)
+
+
+@pytest.mark.parametrize("d_sae", [64, RADIX_SORT_LATENTS + 7])  # radix sort, then argsort
+def test_latent_major_weight_gradient_matches_the_dense_product(d_sae):
+    torch.manual_seed(4)
+    indices = torch.stack([torch.randperm(d_sae)[:6] for _ in range(9)])
+    indices[:, 0] = d_sae - 1  # one latent in every row, the last id
+    values, dense = torch.randn(9, 6), torch.randn(9, 5)
+    dense_code = torch.zeros(9, d_sae).scatter(-1, indices, values)
+    code = LatentMajor.of(indices, d_sae)
+    assert code.indices.reshape(-1)[code.order].diff().min() >= 0  # grouped by latent
+    torch.testing.assert_close(code.matmul(values, dense), dense_code.T @ dense)
