@@ -52,8 +52,8 @@ VARIANTS = {  # name: TrainConfig (or DictionaryConfig) settings changed from th
 def constrain_every_sequence(self: ScheduleFree, param, project) -> None:
     """The earlier schedule-free constraint, kept for the `constrain-all` variant: project the
     base sequence z and the average x as well as y."""
-    i = next(i for i, p in enumerate(self._params()) if p is param)
-    z, x = self.state["z"][i], self.state["x"][i]
+    i = self.index(param)
+    z, x = self.z[i], self.x[i]
     project(z)
     project(x)
     project(param.copy_(x).lerp_(z, 1 - self.momentum))

@@ -161,8 +161,8 @@ class Dictionary(nn.Module, ABC):
         on the sphere rather than changing its norm."""
         if self.W_dec.grad is None:
             return
-        parallel = (self.W_dec.grad * self.W_dec).sum(dim=1, keepdim=True)
-        self.W_dec.grad -= parallel * self.W_dec
+        parallel = torch.linalg.vecdot(self.W_dec.grad, self.W_dec).unsqueeze(1)
+        self.W_dec.grad.addcmul_(parallel, self.W_dec, value=-1)  # no [d_sae, d] temporaries
 
     @torch.no_grad()
     def fold_input_scaling(self, scale_in: float, scale_out: float) -> None:

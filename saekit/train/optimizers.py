@@ -53,14 +53,26 @@ class SignSGD(Optimizer):
 
 
 class ScheduleFree:
-    """Schedule-free averaging around a base optimizer. The base optimizer steps a sequence z;
-    x is the running average of z weighted by lr**2; gradients are taken at
-    y = (1 - momentum) z + momentum x, which the parameters hold while training. `average()`
-    puts x into the parameters (for evaluation and saving), `resume_training()` puts y back."""
+    """Schedule-free averaging around a base optimizer. The base optimizer steps a sequence z
+    (its own copy of the parameters); x is the running average of z weighted by lr**2;
+    gradients are taken at y = (1 - momentum) z + momentum x, which the parameters hold while
+    training. `average()` puts x into the parameters (for evaluation and saving),
+    `resume_training()` puts y back. z and x start from the parameters' values at the first
+    step. A step touches each weight in four passes (the base step on z, x's update, y written
+    once): handing the base optimizer the parameters instead, as before, cost three more copies
+    (store shape, width 4608, d_in 576: 7.4 ms of a ~50 ms step)."""
 
-    def __init__(self, base: Optimizer, momentum: float = 0.95):
-        self.base, self.momentum = base, momentum
-        self.state: dict[str, object] = {"weight_sum": 0.0, "z": {}, "x": {}}
+    def __init__(
+        self,
+        params: Iterable[Tensor],
+        make_base: Callable[[list[Tensor]], Optimizer],
+        momentum: float = 0.95,
+    ):
+        self.params = list(params)
+        self.z = [p.detach().clone() for p in self.params]
+        self.x = [p.detach().clone() for p in self.params]
+        self.base, self.momentum = make_base(self.z), momentum
+        self.weight_sum = 0.0
         self.averaged = False
 
     @property
@@ -68,30 +80,34 @@ class ScheduleFree:
         """The base optimizer's (a property: loading a state replaces its list)."""
         return self.base.param_groups
 
-    def _params(self) -> list[Tensor]:
-        return [p for group in self.param_groups for p in group["params"]]
-
     def zero_grad(self, set_to_none: bool = True) -> None:
-        self.base.zero_grad(set_to_none=set_to_none)
+        for p in self.params:
+            if set_to_none:
+                p.grad = None
+            elif p.grad is not None:
+                p.grad.zero_()
 
     @torch.no_grad()
     def step(self) -> None:
         if self.averaged:
             raise RuntimeError("call resume_training() before stepping an averaged optimizer")
-        params = self._params()
-        z, x = self.state["z"], self.state["x"]
-        for i, p in enumerate(params):
-            if i not in z:
-                z[i], x[i] = p.detach().clone(), p.detach().clone()
-            p.copy_(z[i])  # the base optimizer steps z, with the gradient taken at y
+        if self.weight_sum == 0:  # the first step: start z and x from the parameters
+            torch._foreach_copy_(self.z, self.params)
+            torch._foreach_copy_(self.x, self.params)
+        for z, p in zip(self.z, self.params, strict=True):
+            z.grad = p.grad  # the base optimizer steps z with the gradient taken at y
         self.base.step()
+        for z in self.z:
+            z.grad = None
         weight = self.param_groups[0]["lr"] ** 2
-        self.state["weight_sum"] += weight
-        share = weight / self.state["weight_sum"] if self.state["weight_sum"] else 1.0
-        for i, p in enumerate(params):
-            z[i].copy_(p)
-            x[i].lerp_(z[i], share)
-            p.copy_(x[i]).lerp_(z[i], 1 - self.momentum)
+        self.weight_sum += weight
+        share = weight / self.weight_sum if self.weight_sum else 1.0
+        torch._foreach_lerp_(self.x, self.z, share)
+        self._put_y()
+
+    def _put_y(self) -> None:
+        for p, z, x in zip(self.params, self.z, self.x, strict=True):
+            torch.lerp(x, z, 1 - self.momentum, out=p.data)
 
     @torch.no_grad()
     def constrain(self, param: Tensor, project: Callable[[Tensor], None]) -> None:
@@ -104,34 +120,45 @@ class ScheduleFree:
         constrain-all`, dense toy set, 2M vectors at batch 4096: held-out FVU 0.355 vs 0.269,
         true features recovered 25 % vs 69 %). The averaged x is not constrained itself:
         project it after `average()`."""
-        i = next(i for i, p in enumerate(self._params()) if p is param)
+        i = self.index(param)
         project(param)
-        z, x = self.state["z"][i], self.state["x"][i]
-        x.copy_(param).sub_(z, alpha=1 - self.momentum).div_(self.momentum)
+        # x = (y - (1 - momentum) z) / momentum, as one lerp from z through y
+        torch.lerp(self.z[i], param.data, 1 / self.momentum, out=self.x[i])
+
+    def index(self, param: Tensor) -> int:
+        """The position of `param` among the optimized parameters (and in `z`, `x`)."""
+        return next(i for i, p in enumerate(self.params) if p is param)
 
     @torch.no_grad()
     def average(self) -> None:
         """Parameters <- x (the point to evaluate and save)."""
-        if not self.averaged and self.state["x"]:
-            for i, p in enumerate(self._params()):
-                p.copy_(self.state["x"][i])
+        if not self.averaged and self.weight_sum:
+            torch._foreach_copy_([p.data for p in self.params], self.x)
         self.averaged = True
 
     @torch.no_grad()
     def resume_training(self) -> None:
         """Parameters <- y (where gradients are taken)."""
-        if self.averaged and self.state["x"]:
-            z, x = self.state["z"], self.state["x"]
-            for i, p in enumerate(self._params()):
-                p.copy_(x[i]).lerp_(z[i], 1 - self.momentum)
+        if self.averaged and self.weight_sum:
+            self._put_y()
         self.averaged = False
 
     def state_dict(self) -> dict:
-        return {"base": self.base.state_dict(), "averaging": self.state}
+        averaging = {"weight_sum": self.weight_sum, "z": dict(enumerate(self.z))}
+        return {
+            "base": self.base.state_dict(),
+            "averaging": averaging | {"x": dict(enumerate(self.x))},
+        }
 
+    @torch.no_grad()
     def load_state_dict(self, state: dict) -> None:
         self.base.load_state_dict(state["base"])
-        self.state = state["averaging"]
+        averaging = state["averaging"]
+        self.weight_sum = averaging["weight_sum"]
+        for i, z in averaging["z"].items():
+            self.z[i].copy_(z)
+        for i, x in averaging["x"].items():
+            self.x[i].copy_(x)
 
 
 def make_optimizer(
@@ -142,5 +169,7 @@ def make_optimizer(
     if name == "signum":
         return SignSGD(params, lr, momentum=0.9, weight_decay=weight_decay)
     if name == "schedule-free-sign":
-        return ScheduleFree(SignSGD(params, lr, momentum=0.0, weight_decay=weight_decay))
+        return ScheduleFree(
+            params, lambda z: SignSGD(z, lr, momentum=0.0, weight_decay=weight_decay)
+        )
     raise ValueError(f"unknown optimizer {name!r}: choose from {', '.join(OPTIMIZERS)}")

@@ -28,7 +28,7 @@ def test_signum_moves_every_weight_by_the_learning_rate_along_the_momentums_sign
 def test_schedule_free_averages_the_base_sequence_and_takes_gradients_between():
     torch.manual_seed(0)
     p = torch.nn.Parameter(torch.zeros(4))
-    opt = ScheduleFree(torch.optim.SGD([p], lr=0.5), momentum=0.9)
+    opt = ScheduleFree([p], lambda z: torch.optim.SGD(z, lr=0.5), momentum=0.9)
     target = torch.tensor([1.0, -1.0, 2.0, 0.5])
     zs, weights = [], []
     for step in range(30):
@@ -36,11 +36,11 @@ def test_schedule_free_averages_the_base_sequence_and_takes_gradients_between():
         opt.zero_grad()
         ((p - target).pow(2).sum() + 0.1 * (torch.randn(4) * p).sum()).backward()
         opt.step()
-        zs.append(opt.state["z"][0].clone())
+        zs.append(opt.z[0].clone())
         weights.append(opt.param_groups[0]["lr"] ** 2)
     w = torch.tensor(weights)
     x = (torch.stack(zs) * w[:, None]).sum(0) / w.sum()
-    torch.testing.assert_close(opt.state["x"][0], x)
+    torch.testing.assert_close(opt.x[0], x)
     torch.testing.assert_close(p.data, 0.1 * zs[-1] + 0.9 * x)  # y, where gradients are taken
     y = p.data.clone()
     opt.average()
@@ -53,12 +53,12 @@ def test_schedule_free_averages_the_base_sequence_and_takes_gradients_between():
 def test_schedule_free_constrains_where_gradients_are_taken_and_the_average_follows():
     torch.manual_seed(0)
     w = torch.nn.Parameter(torch.nn.functional.normalize(torch.randn(6, 3), dim=1))
-    opt = ScheduleFree(SignSGD([w], lr=0.3, momentum=0.0), momentum=0.9)
+    opt = ScheduleFree([w], lambda z: SignSGD(z, lr=0.3, momentum=0.0), momentum=0.9)
     for _ in range(5):
         w.grad = torch.randn(6, 3)
         opt.step()
         opt.constrain(w, unit_rows_)
-        z, x = opt.state["z"][0], opt.state["x"][0]
+        z, x = opt.z[0], opt.x[0]
         torch.testing.assert_close(w.data.norm(dim=1), torch.ones(6))  # y: projected
         torch.testing.assert_close(w.data, 0.1 * z + 0.9 * x)  # x moved with it
     assert (z.norm(dim=1) - 1).abs().max() > 0.1  # z free: sign steps grow it
