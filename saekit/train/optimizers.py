@@ -144,11 +144,12 @@ class ScheduleFree:
         self.averaged = False
 
     def state_dict(self) -> dict:
-        averaging = {"weight_sum": self.weight_sum, "z": dict(enumerate(self.z))}
-        return {
-            "base": self.base.state_dict(),
-            "averaging": averaging | {"x": dict(enumerate(self.x))},
+        averaging = {
+            "weight_sum": self.weight_sum,
+            "z": dict(enumerate(self.z)),
+            "x": dict(enumerate(self.x)),
         }
+        return {"base": self.base.state_dict(), "averaging": averaging}
 
     @torch.no_grad()
     def load_state_dict(self, state: dict) -> None:
