@@ -149,8 +149,8 @@ class LatentMajor(NamedTuple):
     """A `[batch, k]` sparse code S (`values[i, j]` at `(i, indices[i, j])`) laid out
     latent-major, for the weight gradients `S.T @ dense`. The layout depends on the indices
     only, so one code's layout is built once and serves both the encoder's and the decoder's
-    backward. On the CPU the entries are grouped by latent (its argsort is the costly part) and
-    the product is one `embedding_bag` with a bag per latent: it writes each output row once,
+    backward. On the CPU the entries are grouped by latent (the costly part: `group_by_latent`)
+    and the product is one `embedding_bag` with a bag per latent: it writes each output row once,
     where the CSR matmul it replaced zero-filled and copied the `[d_sae, d]` output (store shape,
     batch 1024, width 4608: 1.16x the whole step, 1.46x with 40 % of the latents dead);
     elsewhere the matmul goes through COO and needs no layout."""
@@ -159,8 +159,9 @@ class LatentMajor(NamedTuple):
     d_sae: int
     order: Tensor | None
     """CPU: the flat entries' positions, grouped by latent."""
-    crow: Tensor | None
-    """CPU: where each latent's entries start in `order` (and, last, their count)."""
+    starts: Tensor | None
+    """CPU: where each latent's entries start in `order` (and, last, their count): the bags'
+    offsets."""
     batch_rows: Tensor | None
     """CPU: the batch row of each entry, in `order`."""
 
@@ -169,11 +170,11 @@ class LatentMajor(NamedTuple):
         if indices.device.type != "cpu":
             return cls(indices, d_sae, None, None, None)
         flat = indices.reshape(-1)
-        index_dtype = torch.int32 if flat.numel() < 2**31 else torch.long
+        index_dtype = _index_dtype(flat.numel())
         order = group_by_latent(flat, d_sae)
-        crow = torch.zeros(d_sae + 1, dtype=index_dtype)
-        crow[1:] = torch.bincount(flat, minlength=d_sae).cumsum(0)
-        return cls(indices, d_sae, order, crow, (order // indices.shape[1]).to(index_dtype))
+        starts = torch.zeros(d_sae + 1, dtype=index_dtype)
+        starts[1:] = torch.bincount(flat, minlength=d_sae).cumsum(0)
+        return cls(indices, d_sae, order, starts, (order // indices.shape[1]).to(index_dtype))
 
     def matmul(self, values: Tensor, dense: Tensor) -> Tensor:
         """`S.T @ dense`: the `[d_sae, d]` weight gradient of the code with these `values`."""
@@ -187,13 +188,12 @@ class LatentMajor(NamedTuple):
                 check_invariants=False,
             )
             return torch.sparse.mm(coo, dense)
-        sorted_values = values.reshape(-1)[self.order].to(dense.dtype)
         return F.embedding_bag(  # one bag per latent: its entries' rows of `dense`, weighted
             self.batch_rows,
             dense,
-            self.crow,
+            self.starts,
             mode="sum",
-            per_sample_weights=sorted_values,
+            per_sample_weights=values.reshape(-1)[self.order],
             include_last_offset=True,
         )
 
@@ -207,7 +207,12 @@ def group_by_latent(flat: Tensor, d_sae: int) -> Tensor:
     if d_sae <= RADIX_SORT_LATENTS:
         keys = flat.numpy().astype(np.uint16)
         return torch.from_numpy(np.argsort(keys, kind="stable"))
-    return flat.to(torch.int32 if flat.numel() < 2**31 else torch.long).argsort()
+    return flat.to(_index_dtype(flat.numel())).argsort()
+
+
+def _index_dtype(entries: int) -> torch.dtype:
+    """int32 indices where they fit (PyTorch sorts them ~1.8x faster than int64)."""
+    return torch.int32 if entries < 2**31 else torch.long
 
 
 def _csr(crow: Tensor, columns: Tensor, values: Tensor, size: tuple[int, int]) -> Tensor:
