@@ -24,6 +24,8 @@ TOP_COLUMNS_GROUP = 8
 """`top_columns` ranks groups of this many columns by their maximum first..."""
 TWO_STAGE_WIDTH = 2048
 """...from this width on."""
+RANK_BLOCK_BYTES = 16 << 20
+"""`rank_latents` ranks a CPU batch in row blocks whose ranking matrix fits in this many bytes."""
 SHORTLIST_MARGIN = 0.25
 """bfloat16 ranking shortlists k * (1 + this) latents before exact re-ranking."""
 
@@ -74,13 +76,69 @@ def rank_latents(
     `dtype=torch.bfloat16` shortlists `k * 1.25` candidates from a bfloat16 matmul, computes
     their exact values (a sampled matmul over the shortlist only) and keeps the top `k` of them:
     the same latents as the float32 ranking unless more than `k / 4` latents lie within
-    bfloat16's rounding (2**-9, relative) of the `k`-th (tested against the reference)."""
-    if dtype is None:
+    bfloat16's rounding (2**-9, relative) of the `k`-th (tested against the reference).
+
+    On the CPU a batch whose ranking matrix exceeds `RANK_BLOCK_BYTES` is ranked in row
+    blocks, so that matrix is never built whole (in-process A/B, minimum over 20 rounds,
+    batch 4096: the ranking 1.20x faster at d_in 576 / width 4608, the whole step 1.12x;
+    1.07x and 1.08x at d_in 256 / width 4096; smaller blocks than 16 MiB measured slower)."""
+    weights = RankingWeights(
+        W_enc, b_enc, W_enc.to(dtype or W_enc.dtype), b_enc.to(dtype or b_enc.dtype)
+    )
+    batch, width = x_in.shape[0], W_enc.shape[1]
+    rows = max(batch, 1)
+    if x_in.device.type == "cpu":
+        rows = max(1, RANK_BLOCK_BYTES // (width * weights.rough_W_enc.element_size()))
+    blocks = [
+        _rank_block(
+            x_in[start : start + rows],
+            weights,
+            k,
+            dead_mask,
+            k_aux,
+            _rows_in_block(aux_rows, start, rows),
+        )
+        for start in range(0, max(batch, 1), rows)
+    ]
+    if len(blocks) == 1:
+        return blocks[0]
+    return Ranked(
+        *(None if part[0] is None else torch.cat(part) for part in zip(*blocks, strict=True))
+    )
+
+
+class RankingWeights(NamedTuple):
+    W_enc: Tensor
+    b_enc: Tensor
+    rough_W_enc: Tensor
+    """`W_enc` in the ranking matmul's dtype."""
+    rough_b_enc: Tensor
+
+
+def _rows_in_block(rows: slice, start: int, length: int) -> slice:
+    """The rows of the slice `rows` (of a batch) that fall in the block of `length` rows from
+    `start`, as a slice of that block."""
+    first, step = rows.start or 0, rows.step or 1
+    first_in_block = first + max(0, -(-(start - first) // step)) * step
+    return slice(first_in_block - start, length, step)
+
+
+def _rank_block(
+    x_in: Tensor,
+    weights: RankingWeights,
+    k: int,
+    dead_mask: Tensor | None,
+    k_aux: int,
+    aux_rows: slice,
+) -> Ranked:
+    """`rank_latents` on one block of rows."""
+    W_enc, b_enc, rough_W_enc, rough_b_enc = weights
+    if rough_W_enc is W_enc:
         pre = torch.addmm(b_enc, x_in, W_enc)
         values, indices = top_columns(pre, k)
         aux = _aux_top(pre[aux_rows], dead_mask, k_aux)
         return Ranked(values, indices, *(aux or (None, None)))
-    rough = torch.addmm(b_enc.to(dtype), x_in.to(dtype), W_enc.to(dtype))
+    rough = torch.addmm(rough_b_enc, x_in.to(rough_W_enc.dtype), rough_W_enc)
     shortlist = top_columns(rough, min(k + int(k * SHORTLIST_MARGIN), W_enc.shape[1])).indices
     exact = exact_pre_activations(x_in, W_enc, b_enc, shortlist)
     values, picked = exact.topk(k, dim=-1, sorted=False)

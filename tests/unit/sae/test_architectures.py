@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from saekit.sae import ARCHITECTURES, DictionaryConfig, build, load, save
+from saekit.sae import ARCHITECTURES, DictionaryConfig, build, load, save, sparse_ops
 from saekit.sae.batchtopk import batch_topk
 from saekit.sae.sparse_ops import (
     RADIX_SORT_LATENTS,
@@ -174,6 +174,24 @@ def test_bfloat16_ranking_selects_what_float32_selects_with_exact_values():
     torch.testing.assert_close(fast.aux_values, pre.gather(-1, fast.aux_indices))
     assert dead[fast.aux_indices].all() and fast.values.dtype == torch.float32
     assert rank_latents(x, W, b, 8).aux_indices is None
+
+
+@pytest.mark.parametrize("dtype", [None, torch.bfloat16])
+def test_ranking_in_row_blocks_matches_ranking_the_whole_batch(dtype, monkeypatch):
+    torch.manual_seed(4)
+    x, W, b = torch.randn(50, 16), torch.randn(16, 64) / 4, torch.randn(64) / 10
+    dead, aux_rows = torch.rand(64) < 0.4, slice(2, None, 3)  # 3 does not divide the blocks
+    whole = rank_latents(x, W, b, 6, dead, 5, dtype, aux_rows)
+    monkeypatch.setattr(sparse_ops, "RANK_BLOCK_BYTES", 64 * 4 * 7)  # 7 or 14 rows a block
+    blocked = rank_latents(x, W, b, 6, dead, 5, dtype, aux_rows)
+    assert len(whole.aux_indices) == len(range(50)[aux_rows]) == len(blocked.aux_indices)
+    for values, indices in ((0, 1), (2, 3)):  # the fields of `Ranked`
+        by_latent = [r[indices].sort(-1) for r in (whole, blocked)]
+        assert torch.equal(by_latent[0].values, by_latent[1].values)
+        torch.testing.assert_close(
+            whole[values].gather(-1, by_latent[0].indices),
+            blocked[values].gather(-1, by_latent[1].indices),
+        )
 
 
 def test_exact_pre_activations_match_the_dense_matmul():
