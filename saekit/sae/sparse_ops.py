@@ -85,10 +85,10 @@ def rank_latents(
     weights = RankingWeights(
         W_enc, b_enc, W_enc.to(dtype or W_enc.dtype), b_enc.to(dtype or b_enc.dtype)
     )
-    batch, width = x_in.shape[0], W_enc.shape[1]
-    rows = max(batch, 1)
-    if x_in.device.type == "cpu":
-        rows = max(1, RANK_BLOCK_BYTES // (width * weights.rough_W_enc.element_size()))
+    batch, row_bytes = x_in.shape[0], W_enc.shape[1] * weights.rough_W_enc.element_size()
+    rows = max(1, RANK_BLOCK_BYTES // row_bytes)
+    if x_in.device.type != "cpu" or rows >= batch:
+        return _rank_block(x_in, weights, k, dead_mask, k_aux, aux_rows)
     blocks = [
         _rank_block(
             x_in[start : start + rows],
@@ -98,10 +98,8 @@ def rank_latents(
             k_aux,
             _rows_in_block(aux_rows, start, rows),
         )
-        for start in range(0, max(batch, 1), rows)
+        for start in range(0, batch, rows)
     ]
-    if len(blocks) == 1:
-        return blocks[0]
     return Ranked(
         *(None if part[0] is None else torch.cat(part) for part in zip(*blocks, strict=True))
     )
