@@ -161,6 +161,18 @@ def test_auxk_predicts_the_residual_from_the_dead_latents_of_every_stride_th_row
     torch.testing.assert_close(few.loss, few.losses["mse"] + few.losses["auxk"] / 32 * 2 / 8)
 
 
+def test_topk_fired_mask_marks_the_latents_with_a_positive_activation():
+    torch.manual_seed(6)
+    sae = make("topk", d_in=16, d_sae=64, k=4)
+    with torch.no_grad():
+        sae.b_enc.fill_(-0.5)  # some rows keep fewer than k positive latents
+    x = torch.randn(30, 16)
+    out = sae.training_loss(x, x)
+    pre = (x - sae.b_dec) @ sae.W_enc + sae.b_enc
+    assert torch.equal(out.fired, (topk_dense(pre, 4) > 0).any(0))
+    assert 0 < out.fired.sum() < 64
+
+
 def test_bfloat16_ranking_selects_what_float32_selects_with_exact_values():
     torch.manual_seed(2)
     x, W, b = torch.randn(400, 32), torch.randn(32, 256) / 6, torch.randn(256) / 10
