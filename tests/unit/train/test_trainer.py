@@ -17,6 +17,7 @@ from saekit.sae.topk import TopKSAE
 from saekit.store.importing import import_array
 from saekit.train import ArraySource, StoreSource, train
 from saekit.train.checkpoint import load_checkpoint
+from saekit.train.trainer import all_finite
 from tests.unit.train.commands import Crash, crashing, train_args, train_config
 
 
@@ -132,6 +133,15 @@ def test_a_sweep_on_one_stream_equals_separate_runs(toy, tmp_path):
     both = train(source, configs, [tmp_path / "k2", tmp_path / "k6"], progress=False)
     (alone,) = train(source, configs[1], tmp_path / "alone", progress=False)
     assert torch.equal(both[1].W_dec, alone.W_dec)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf"), 3e38, None])
+def test_all_finite_agrees_with_isfinite(bad):
+    values = torch.randn(40, 7)
+    if bad is not None:
+        values[13, 5] = bad
+    assert all_finite(values) == bool(torch.isfinite(values).all())
+    assert all_finite(values[:0])
 
 
 def test_nonfinite_batches_are_skipped_and_counted(toy, tmp_path):
