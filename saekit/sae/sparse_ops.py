@@ -22,7 +22,7 @@ RADIX_SORT_LATENTS = 2**16
 """Up to this many latents, a code's entries are grouped by latent with a 16-bit radix sort."""
 TOP_COLUMNS_GROUP = 8
 """`top_columns` ranks groups of this many columns by their maximum first..."""
-TWO_STAGE_WIDTH = 1024
+TWO_STAGE_WIDTH = 2048
 """...from this width on."""
 RANK_BLOCK_BYTES = 16 << 20
 """`rank_latents` ranks a CPU batch in row blocks whose ranking matrix fits in this many bytes."""
@@ -155,14 +155,13 @@ def top_columns(x: Tensor, k: int) -> TopColumns:
     """`x.topk(k, dim=-1, sorted=False)` of a `[batch, width]` CPU matrix, ranked in stages
     where that is faster: split each row's columns into `width / 8` groups (columns j,
     j + width / 8, j + 2 width / 8, ...: one strided max per group), keep the `k` groups with
-    the largest maxima (ranked the same way again past 8 x 1024 columns) and rank only their
+    the largest maxima (ranked the same way again past 8 x 2048 columns) and rank only their
     columns. Exact: a column in the top `k` has at most `k - 1` larger columns, so at most
     `k - 1` groups have a larger maximum than its group's. Ties may pick other columns of
-    equal value, as `topk`'s own do. Used from width 1024: PyTorch's CPU top-k costs ~5 ns
-    per element and thread; on this project's CPU (2 threads, batch 1024) this is 1.1-1.7x
-    faster at widths 768-1536 (k 8-32), 1.5x at 2048, 1.7x at 4608, 2.2x at 16384, 2.7x at
-    65536, and 0.8-0.96x at width 512 (k 8); the whole training step 1.08-1.3x at widths
-    1024-1536 and 1.12-1.23x at 2048-4608 (batch 1024 and 4096)."""
+    equal value, as `topk`'s own do. Used from width 2048: PyTorch's CPU top-k costs ~5 ns
+    per element and thread; on this project's CPU (2 threads, bfloat16, batch 1024) this is
+    1.5x faster at width 2048, 1.7x at 4608, 2.2x at 16384, 2.7x at 65536 (none below 2048)
+    and the whole training step 1.12-1.23x (width 2048-4608, batch 1024 and 4096)."""
     batch, width = x.shape
     groups = width // TOP_COLUMNS_GROUP
     if x.device.type != "cpu" or width < TWO_STAGE_WIDTH or width % TOP_COLUMNS_GROUP or groups < k:
