@@ -106,6 +106,9 @@ def rank_latents(
 
 
 class RankingWeights(NamedTuple):
+    """The encoder's weights, exact and in the ranking matmul's dtype (cast once per batch, not
+    per block); the same dtype means the ranking is exact and needs no re-ranking."""
+
     W_enc: Tensor
     b_enc: Tensor
     rough_W_enc: Tensor
@@ -131,7 +134,7 @@ def _rank_block(
 ) -> Ranked:
     """`rank_latents` on one block of rows."""
     W_enc, b_enc, rough_W_enc, rough_b_enc = weights
-    if rough_W_enc is W_enc:
+    if rough_W_enc.dtype == W_enc.dtype:
         pre = torch.addmm(b_enc, x_in, W_enc)
         values, indices = top_columns(pre, k)
         aux = _aux_top(pre[aux_rows], dead_mask, k_aux)
