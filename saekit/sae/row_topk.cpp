@@ -17,7 +17,6 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
-#include <thread>
 #include <vector>
 
 namespace {
@@ -161,25 +160,20 @@ int saekit_has_avx512() {
 // x: `rows` rows of `cols` entries, row r at x + r * row_stride entries; bfloat16 when `bf16`,
 // else float32. out: rows x k column indices, each row's k largest in no particular order.
 // Returns 0; 1 when a row holds NaN (out is then incomplete); -1 when `stripes` does not fit.
+// One thread: after PyTorch's own parallel regions its OpenMP workers spin on the other cores,
+// and a second thread here made the training step slower, not faster (measured).
 int saekit_topk_rows(const void* x, int bf16, int64_t rows, int64_t cols, int64_t row_stride,
-                     int k, int stripes, int64_t* out, int threads) {
+                     int k, int stripes, int64_t* out) {
   if (k < 1 || stripes % 16 || stripes > MAX_STRIPES || stripes < 2 * k || stripes > cols)
     return -1;
   const int64_t row_bytes = row_stride * (bf16 ? 2 : 4);
-  std::vector<int> nan(threads, 0);
-  auto work = [&](int part) {
-    Scratch scratch(cols);
-    for (int64_t r = rows * part / threads; r < rows * (part + 1) / threads; ++r) {
-      const void* row = static_cast<const char*>(x) + r * row_bytes;
-      bool ok = bf16 ? row_topk<true>(row, int(cols), k, stripes, scratch, out + r * k)
-                     : row_topk<false>(row, int(cols), k, stripes, scratch, out + r * k);
-      nan[part] |= !ok;
-    }
-  };
-  std::vector<std::thread> helpers;
-  for (int part = 1; part < threads; ++part) helpers.emplace_back(work, part);
-  work(0);
-  for (auto& helper : helpers) helper.join();
-  return *std::max_element(nan.begin(), nan.end());
+  Scratch scratch(cols);
+  for (int64_t r = 0; r < rows; ++r) {
+    const void* row = static_cast<const char*>(x) + r * row_bytes;
+    bool ok = bf16 ? row_topk<true>(row, int(cols), k, stripes, scratch, out + r * k)
+                   : row_topk<false>(row, int(cols), k, stripes, scratch, out + r * k);
+    if (!ok) return 1;
+  }
+  return 0;
 }
 }

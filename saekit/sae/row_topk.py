@@ -4,9 +4,11 @@ system C++ compiler into saekit's cache (`$SAEKIT_CACHE/kernels`) and loaded wit
 `compiled_topk_indices` answers None wherever the kernel cannot serve (no compiler, a CPU
 without AVX-512, another dtype or layout, a k outside its range, NaN in the rows, or
 `SAEKIT_COMPILED_KERNELS=0`); callers then use PyTorch's top-k, which is also the reference the
-tests hold it to. On this project's CPU (2 threads) it is 4.2x PyTorch's `topk` at batch
-1024, width 512, k 8 (float32), 6.7x at width 2048, k 20 and 7.2x at width 4608, k 40
-(bfloat16), 2.7x at 256 x 900, k 64.
+tests hold it to. It runs on one thread (a second one made the training step slower: PyTorch's
+OpenMP workers spin on the other core after each parallel region) and on this project's CPU is
+still 3.2x PyTorch's 2-thread `topk` at batch 1024, width 512, k 8 (float32), 3.4x at width
+2048, k 20 and 4.0x at width 4608, k 40 (bfloat16), 1.5x at 256 x 900, k 64; the training
+step 1.2-1.4x at batch 1024 (`benchmarks/topk_step.py` shapes, in-process A/B).
 """
 
 import ctypes
@@ -28,14 +30,12 @@ from saekit.defaults import cache_root
 log = logging.getLogger(__name__)
 
 SOURCE = Path(__file__).with_name("row_topk.cpp")
-COMPILE_FLAGS = ("-O3", "-shared", "-fPIC", "-pthread", "-std=c++17")
+COMPILE_FLAGS = ("-O3", "-shared", "-fPIC", "-std=c++17")
 MAX_K = 128
 """Largest k served: the kernel ranks 2k stripe maxima (at most 256) by counting."""
 MIN_COLUMNS_PER_STRIPE = 4
 """Narrower rows than 4 columns a stripe filter too little: PyTorch's top-k is as fast there
 (measured 0.5x at 256 x 225, k 32)."""
-MIN_ROWS_PER_THREAD = 64
-"""Starting a thread costs ~20 us: each takes at least this many rows."""
 ENABLE_VARIABLE = "SAEKIT_COMPILED_KERNELS"
 
 
@@ -55,7 +55,6 @@ def compiled_topk_indices(x: Tensor, k: int) -> Tensor | None:
         return None
     rows, cols = x.shape
     out = torch.empty(rows, k, dtype=torch.long)
-    threads = max(1, min(torch.get_num_threads(), rows // MIN_ROWS_PER_THREAD))
     status = library.saekit_topk_rows(
         x.data_ptr(),
         int(x.dtype == torch.bfloat16),
@@ -65,7 +64,6 @@ def compiled_topk_indices(x: Tensor, k: int) -> Tensor | None:
         k,
         stripes_for(k),
         out.data_ptr(),
-        threads,
     )
     return out if status == 0 else None  # 1: a row holds NaN, which PyTorch ranks first
 
@@ -104,7 +102,6 @@ def kernel_library() -> ctypes.CDLL | None:
         ctypes.c_int,
         ctypes.c_int,
         ctypes.c_void_p,
-        ctypes.c_int,
     ]
     return library
 
