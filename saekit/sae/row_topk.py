@@ -2,13 +2,17 @@
 system C++ compiler into saekit's cache (`$SAEKIT_CACHE/kernels`) and loaded with ctypes.
 
 `compiled_topk_indices` answers None wherever the kernel cannot serve (no compiler, a CPU
-without AVX-512, another dtype or layout, a k outside its range, NaN in the rows, or
-`SAEKIT_COMPILED_KERNELS=0`); callers then use PyTorch's top-k, which is also the reference the
-tests hold it to. It runs on one thread (a second one made the training step slower: PyTorch's
-OpenMP workers spin on the other core after each parallel region) and on this project's CPU is
-still 3.2x PyTorch's 2-thread `topk` at batch 1024, width 512, k 8 (float32), 3.4x at width
-2048, k 20 and 4.0x at width 4608, k 40 (bfloat16), 1.5x at 256 x 900, k 64; the training
-step 1.2-1.4x at batch 1024 (`benchmarks/topk_step.py` shapes, in-process A/B).
+without AVX-512, another dtype or layout, a k outside its range, fewer columns than k, NaN in
+the rows, or `SAEKIT_COMPILED_KERNELS=0`); callers then use PyTorch's top-k, which is also the
+reference the tests hold it to. It runs on one thread (a second one made the training step
+slower: PyTorch's OpenMP workers spin on the other core after each parallel region) and on this
+project's CPU is still 4.9x PyTorch's 2-thread `topk` at batch 1024, width 512, k 8 (float32),
+5.7x at width 2048, k 20 and 6.4x at width 4608, k 40 (bfloat16); on AuxK's dead columns 7.3x at
+256 x 900, k 64 and 1.0-2.4x on narrow rows (256 x 172, k 32). The training step at batch 1024
+(in-process A/B against the first version of the kernel, which counted in floats, kept one chain
+of stripe maxima and left rows under 8k columns to PyTorch): 1.07-1.15x on the d_in-64 toy set
+with 32 % dead latents, 1.16-1.18x on the medium set with 20 % dead, 1.05-1.08x on the dense
+set.
 """
 
 import ctypes
@@ -33,9 +37,6 @@ SOURCE = Path(__file__).with_name("row_topk.cpp")
 COMPILE_FLAGS = ("-O3", "-shared", "-fPIC", "-std=c++17")
 MAX_K = 128
 """Largest k served: the kernel ranks 2k stripe maxima (at most 256) by counting."""
-MIN_COLUMNS_PER_STRIPE = 4
-"""Narrower rows than 4 columns a stripe filter too little: PyTorch's top-k is as fast there
-(measured 0.5x at 256 x 225, k 32)."""
 ENABLE_VARIABLE = "SAEKIT_COMPILED_KERNELS"
 
 
@@ -76,7 +77,7 @@ def _fits(x: Tensor, k: int) -> bool:
         and x.shape[0] > 0
         and x.stride(1) == 1
         and 0 < k <= MAX_K
-        and x.shape[1] >= MIN_COLUMNS_PER_STRIPE * stripes_for(k)
+        and x.shape[1] >= k
     )
 
 

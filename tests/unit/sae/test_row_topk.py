@@ -39,8 +39,12 @@ def test_the_kernel_builds_and_loads_where_it_can_run():
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
 @pytest.mark.parametrize(
     "rows, cols, k",
-    [(300, 512, 8), (130, 900, 64), (70, 2048, 20), (9, 4608, 40), (5, 1100, 128), (4, 67, 1)],
-)  # the training shapes (main ranking, shortlist, AuxK), the largest k, a tail of 3 columns
+    [
+        *[(300, 512, 8), (130, 900, 64), (70, 2048, 20), (9, 4608, 40), (5, 1100, 128)],
+        *[(256, 172, 32), (40, 100, 16), (6, 16, 16), (33, 20, 3), (5, 67, 1)],
+    ],
+)  # the training shapes (main ranking, shortlist, AuxK), the largest k; rows narrower than four
+# columns a stripe (every entry a candidate), k == columns, tails of 3-4 columns
 def test_kernel_selects_what_topk_selects(rows, cols, k, dtype):
     torch.manual_seed(cols + k)
     x = torch.randn(rows, cols)
@@ -49,6 +53,7 @@ def test_kernel_selects_what_topk_selects(rows, cols, k, dtype):
     x[2, : cols // 2] = float("-inf")
     x[2, -1] = float("inf")
     x[3, :: row_topk.stripes_for(k)] += 50  # many top entries in one stripe (j = g mod stripes)
+    x[4] = torch.where(torch.arange(cols) % 3 == 0, -0.0, 0.0)  # ties between -0.0 and +0.0
     x = x.to(dtype)
     assert_same_entries(x, compiled_topk_indices(x, k), k)
 
@@ -62,16 +67,18 @@ def test_kernel_reads_strided_rows_and_views():
 
 
 @needs_kernel
-def test_nan_rows_are_left_to_pytorch():
-    x = torch.randn(8, 512)
-    x[5, 7] = float("nan")
-    assert compiled_topk_indices(x, 8) is None
+@pytest.mark.parametrize("cols, column", [(512, 7), (100, 50), (67, 66)])  # wide, narrow, tail
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_nan_rows_are_left_to_pytorch(cols, column, dtype):
+    x = torch.randn(8, cols)
+    x[5, column] = float("nan")
+    assert compiled_topk_indices(x.to(dtype), 8) is None
 
 
 @pytest.mark.parametrize(
     "x, k",
     [
-        (torch.randn(4, 100), 16),  # fewer than 4 columns a stripe
+        (torch.randn(4, 10), 16),  # fewer columns than k
         (torch.randn(4, 2048), 129),  # k past the kernel's range
         (torch.randn(4, 512).double(), 8),  # dtype
         (torch.randn(512, 4).T, 8),  # columns not contiguous
