@@ -1,5 +1,5 @@
-"""A compiled row top-k for the CPU (`row_topk.cpp`, AVX-512), built on first use with the
-system C++ compiler into saekit's cache (`$SAEKIT_CACHE/kernels`) and loaded with ctypes.
+"""A compiled row top-k for the CPU (`row_topk.cpp`, AVX-512; built and loaded by
+`saekit.sae.compiled`).
 
 `compiled_topk_indices` answers None wherever the kernel cannot serve (no compiler, a CPU
 without AVX-512, another dtype or layout, a k outside its range, fewer columns than k, NaN in
@@ -15,29 +15,13 @@ with 32 % dead latents, 1.16-1.18x on the medium set with 20 % dead, 1.05-1.08x 
 set.
 """
 
-import ctypes
-import hashlib
-import logging
-import os
-import platform
-import shutil
-import subprocess
-import tempfile
-from functools import cache
-from pathlib import Path
-
 import torch
 from torch import Tensor
 
-from saekit.defaults import cache_root
+from saekit.sae.compiled import kernel_library
 
-log = logging.getLogger(__name__)
-
-SOURCE = Path(__file__).with_name("row_topk.cpp")
-COMPILE_FLAGS = ("-O3", "-shared", "-fPIC", "-std=c++17")
 MAX_K = 128
 """Largest k served: the kernel ranks 2k stripe maxima (at most 256) by counting."""
-ENABLE_VARIABLE = "SAEKIT_COMPILED_KERNELS"
 
 
 def stripes_for(k: int) -> int:
@@ -79,50 +63,3 @@ def _fits(x: Tensor, k: int) -> bool:
         and 0 < k <= MAX_K
         and x.shape[1] >= k
     )
-
-
-@cache
-def kernel_library() -> ctypes.CDLL | None:
-    """The compiled kernel, built once per source and machine; None where it cannot run here."""
-    if os.environ.get(ENABLE_VARIABLE, "1") == "0" or platform.machine() not in ("x86_64", "AMD64"):
-        return None
-    try:
-        library = ctypes.CDLL(str(_built_library()))
-    except (OSError, subprocess.SubprocessError) as error:
-        log.warning("compiled top-k unavailable, using PyTorch's: %s", error)
-        return None
-    if not library.saekit_has_avx512():
-        return None
-    library.saekit_topk_rows.restype = ctypes.c_int
-    library.saekit_topk_rows.argtypes = [
-        ctypes.c_void_p,
-        ctypes.c_int,
-        ctypes.c_int64,
-        ctypes.c_int64,
-        ctypes.c_int64,
-        ctypes.c_int,
-        ctypes.c_int,
-        ctypes.c_void_p,
-    ]
-    return library
-
-
-def _built_library() -> Path:
-    """The shared library for this source and these flags, compiled if not cached yet (to a
-    temporary name, then renamed: concurrent processes never load a half-written file)."""
-    compiler = os.environ.get("CXX") or shutil.which("c++") or shutil.which("g++")
-    if compiler is None:
-        raise OSError("no C++ compiler found (set CXX)")
-    key = hashlib.sha256(SOURCE.read_bytes() + " ".join(COMPILE_FLAGS).encode()).hexdigest()
-    target = cache_root() / "kernels" / f"row_topk-{key[:16]}.so"
-    if target.exists():
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=target.parent) as building:
-        built = Path(building) / target.name
-        command = [compiler, *COMPILE_FLAGS, str(SOURCE), "-o", str(built)]
-        result = subprocess.run(command, capture_output=True, text=True, timeout=300)
-        if result.returncode != 0:
-            raise OSError(f"{' '.join(command)} failed: {result.stderr[-2000:]}")
-        os.replace(built, target)
-    return target

@@ -6,6 +6,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
+from saekit.sae.auxk_fused import AuxKCode, fused_auxk_loss
 from saekit.sae.base import Dictionary, TrainStepOutput, squared_error
 from saekit.sae.sparse_ops import (
     GatheredPreActivations,
@@ -37,6 +38,9 @@ class TopKSAE(Dictionary):
     unit_norm_decoder = True
     sparse_backward: bool = True
     """Train with the sparse kernels (False: the dense reference path, for tests)."""
+    fused_auxk: bool = True
+    """Compute AuxK with the compiled kernel where it serves (`saekit.sae.auxk_fused`; False: the
+    autograd path, its reference)."""
     rank_dtype: torch.dtype | None = None
     """Dtype of the ranking matmul while training (None: the weights'; the trainer sets
     bfloat16 per `TrainConfig.rank_precision`)."""
@@ -93,9 +97,15 @@ class TopKSAE(Dictionary):
         the mean over the global batch's sampled rows once the ranks' gradients are averaged."""
         residual = target[rows] - reconstruction[rows]
         aux_x = x_in[rows].contiguous()  # every stride-th row: a strided view
-        aux_decoded, _ = self._decode_code(aux_x, ranked.aux_values, ranked.aux_indices)
         global_rows = len(range(x_in.shape[0] * self.distributed.world)[:: rows.step])
         share = self.distributed.world / global_rows
+        if self.sparse_backward and self.fused_auxk:
+            code = AuxKCode(aux_x, ranked.aux_values, ranked.aux_indices, residual)
+            b_dec = self.b_dec if self.cfg.apply_b_dec_to_input else self.b_dec.detach()
+            fused = fused_auxk_loss(code, self.W_enc, self.b_enc, self.W_dec, b_dec, share)
+            if fused is not None:
+                return fused
+        aux_decoded, _ = self._decode_code(aux_x, ranked.aux_values, ranked.aux_indices)
         return (aux_decoded - residual).pow(2).sum() * share
 
     def _decode_code(self, x_in: Tensor, exact: Tensor, indices: Tensor) -> DecodedCode:

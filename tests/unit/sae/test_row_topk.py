@@ -1,25 +1,14 @@
 """The compiled row top-k against PyTorch's: the same entries up to ties, on every layout and
 dtype it serves; None (the caller's fallback) where it does not."""
 
-import platform
-import shutil
-from pathlib import Path
-
 import pytest
 import torch
 
 from saekit.sae import row_topk
-from saekit.sae.row_topk import compiled_topk_indices, kernel_library
+from saekit.sae.compiled import ENABLE_VARIABLE, kernel_library
+from saekit.sae.row_topk import compiled_topk_indices
 
-
-def avx512_here() -> bool:
-    flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    return platform.machine() == "x86_64" and " avx512f" in flags and " avx512bw" in flags
-
-
-needs_kernel = pytest.mark.skipif(
-    not (avx512_here() and shutil.which("c++")), reason="the kernel needs AVX-512 and a compiler"
-)
+from .kernel_marks import needs_kernel
 
 
 def assert_same_entries(x: torch.Tensor, indices: torch.Tensor, k: int) -> None:
@@ -90,7 +79,7 @@ def test_kernel_declines_what_it_does_not_serve(x, k):
 
 
 def test_switched_off_by_the_environment(monkeypatch):
-    monkeypatch.setenv(row_topk.ENABLE_VARIABLE, "0")
+    monkeypatch.setenv(ENABLE_VARIABLE, "0")
     kernel_library.cache_clear()
     try:
         assert compiled_topk_indices(torch.randn(8, 512), 8) is None
