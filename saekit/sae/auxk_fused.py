@@ -46,6 +46,8 @@ def fused_auxk_loss(
         return None
     if any(t.dtype != torch.float32 for t in (code.x_in, code.pre, W_enc, W_dec, code.residual)):
         return None
+    if code.indices.dtype != torch.long:
+        return None
     return FusedAuxK.apply(W_enc, b_enc, W_dec, b_dec, code, share)
 
 

@@ -81,6 +81,8 @@ def test_unserved_inputs_fall_back_to_the_reference(monkeypatch):
     weights = (torch.randn(8, 16), torch.zeros(16), torch.randn(16, 8), torch.zeros(8))
     doubled = AuxKCode(*(t.double() if t.is_floating_point() else t for t in code))
     assert fused_auxk_loss(doubled, *weights, share=1.0) is None
+    narrow_indices = code._replace(indices=code.indices.int())
+    assert fused_auxk_loss(narrow_indices, *weights, share=1.0) is None
     monkeypatch.setenv(ENABLE_VARIABLE, "0")
     kernel_library.cache_clear()
     try:
