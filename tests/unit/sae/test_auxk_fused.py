@@ -74,11 +74,15 @@ def test_latents_at_or_below_zero_pass_no_gradient():
     )
 
 
+def small_code() -> tuple[AuxKCode, tuple[torch.Tensor, ...]]:
+    """Two rows of a 3-latent code (d_in = d_out = 8, 16 latents) and the weights to score it."""
+    indices = torch.tensor([[0, 1, 2]] * 2)
+    code = AuxKCode(torch.randn(2, 8), torch.rand(2, 3), indices, torch.randn(2, 8))
+    return code, (torch.randn(8, 16), torch.zeros(16), torch.randn(16, 8), torch.zeros(8))
+
+
 def test_unserved_inputs_fall_back_to_the_reference(monkeypatch):
-    code = AuxKCode(
-        torch.randn(2, 8), torch.rand(2, 3), torch.tensor([[0, 1, 2]] * 2), torch.randn(2, 8)
-    )
-    weights = (torch.randn(8, 16), torch.zeros(16), torch.randn(16, 8), torch.zeros(8))
+    code, weights = small_code()
     doubled = AuxKCode(*(t.double() if t.is_floating_point() else t for t in code))
     assert fused_auxk_loss(doubled, *weights, share=1.0) is None
     narrow_indices = code._replace(indices=code.indices.int())
@@ -91,10 +95,11 @@ def test_unserved_inputs_fall_back_to_the_reference(monkeypatch):
         kernel_library.cache_clear()
 
 
+@needs_kernel
 def test_large_codes_are_left_to_the_two_thread_autograd_path(monkeypatch):
-    code = AuxKCode(
-        torch.randn(2, 8), torch.rand(2, 3), torch.tensor([[0, 1, 2]] * 2), torch.randn(2, 8)
-    )
-    weights = (torch.randn(8, 16), torch.zeros(16), torch.randn(16, 8), torch.zeros(8))
-    monkeypatch.setattr(auxk_fused, "MAX_WORK", 2 * 3 * 16 - 1)  # one multiply-add too many
+    code, weights = small_code()
+    work = 2 * 3 * (8 + 8)  # entries x (d_in + d_out)
+    monkeypatch.setattr(auxk_fused, "MAX_WORK", work)
+    assert fused_auxk_loss(code, *weights, share=1.0) is not None
+    monkeypatch.setattr(auxk_fused, "MAX_WORK", work - 1)
     assert fused_auxk_loss(code, *weights, share=1.0) is None
