@@ -39,9 +39,9 @@ def topical_features(store, stats, tokenizer, embedder) -> list[tuple[int, torch
 def test_forcing_a_feature_on_steers_generations_toward_its_topic(
     smollm2, layer6_store, layer6_sae
 ):
-    """The best of the three most topical features moves generations toward its topic (which
-    feature that is depends on the dictionary's training trajectory, so one is not judged
-    alone); its paired p-value is held to 0.05 / 3 for the three tried."""
+    """One of the three most topical features, tried in order, moves generations toward its
+    topic (which feature that is depends on the dictionary's training trajectory, so one is not
+    judged alone); the paired p-value is held to 0.05 / 3 for the three tries."""
     _, sae = layer6_sae
     stats = feature_stats(sae, layer6_store)
     embedder = SentenceEmbedder()
@@ -50,7 +50,7 @@ def test_forcing_a_feature_on_steers_generations_toward_its_topic(
     runs = list(itertools.product(PROMPTS, SEEDS))
     plain = [generate(smollm2, prompt, max_new_tokens=30, seed=seed) for prompt, seed in runs]
     plain_embedded = embedder.embed(plain)
-    results = []
+    tried = []
     for feature, target in candidates:
         peak = float(stats.max_activation[feature])
         steered = [steer(smollm2, sae, feature, STRENGTH, p, peak, 30, seed) for p, seed in runs]
@@ -58,8 +58,8 @@ def test_forcing_a_feature_on_steers_generations_toward_its_topic(
         gain = float((moved - base).mean())
         p_value = ttest_rel(moved.numpy(), base.numpy(), alternative="greater").pvalue
         print(f"steering feature {feature} x{STRENGTH}: gain {gain:.3f}, paired p {p_value:.2g}")
-        results.append((gain, p_value, feature, steered))
-    gain, p_value, feature, steered = max(results, key=lambda result: result[0])
-    assert gain >= 0.05, (feature, gain, steered[:2])
-    assert p_value < 0.05 / CANDIDATES, (feature, p_value)
-    assert steered != plain
+        tried.append((feature, round(gain, 3), float(p_value)))
+        if gain >= 0.05 and p_value < 0.05 / CANDIDATES:
+            assert steered != plain
+            return
+    pytest.fail(f"no feature steered generations toward its topic: {tried}")
