@@ -1,5 +1,6 @@
 // The k largest entries of each row of a float32 or bfloat16 matrix, for the CPU (AVX-512).
-// Built and loaded by saekit/sae/row_topk.py; PyTorch's top-k is the reference and the fallback.
+// Built and loaded by saekit/sae/compiled.py, called from saekit/sae/row_topk.py; PyTorch's
+// top-k is the reference and the fallback.
 //
 // PyTorch's CPU top-k runs a selection (nth_element / partial_sort) over every entry of a row,
 // whose data-dependent branches mispredict: ~5 ns an entry. Here entries are compared as

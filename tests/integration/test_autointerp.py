@@ -166,13 +166,15 @@ def test_intervention_reaches_the_target_kl_and_scores_the_change(
     # Which latents can be steered to the target KL depends on the dictionary's training
     # trajectory: some barely move the next token even at the search's cap, and for some the KL
     # jumps past the target between two bisection steps; the scorer reports what it reached.
-    reaching = [
-        examples
-        for examples in found.latents.values()
-        if abs(scorer.strength_for(examples.latent, examples.max_activation)[1] - 0.5) < 0.1
-    ]
-    assert reaching, "no latent of the eight reached the target KL"
-    examples = reaching[0]
+    examples = next(  # the first that does: each search costs ~20 forward passes
+        (
+            examples
+            for examples in found.latents.values()
+            if abs(scorer.strength_for(examples.latent, examples.max_activation)[1] - 0.5) < 0.1
+        ),
+        None,
+    )
+    assert examples is not None, "no latent of the eight reached the target KL"
     result = scorer.score(examples, "anything")
     assert abs(result.metrics["kl"] - 0.5) < 0.1 and result.metrics["strength"] > 0
     assert [p.kind for p in result.predictions] == ["clean", "clean", "steered", "steered"]
