@@ -7,12 +7,17 @@ lazily."""
 import argparse
 import logging
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from saekit import cli_commands as run
 from saekit.cli_args import add_dataclass_arguments
 from saekit.defaults import DEFAULT_MODEL
+from saekit.errors import SaekitError
+
+EXPECTED_ERRORS = (SaekitError, ValueError, KeyError, IndexError, OSError, ModuleNotFoundError)
+"""Failures of input, files, models or servers: printed as one line (the traceback with -v)."""
 
 DESCRIPTION = """\
 saekit: sparse-dictionary interpretability, offline-first.
@@ -115,7 +120,13 @@ def _interpret(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--neurons", metavar="HOOK", help="interpret the raw neurons of this store hook instead"
     )
-    parser.add_argument("--model", default=DEFAULT_MODEL, help="judge / surprisal / tokenizer")
+    parser.add_argument(
+        "--model",
+        default=DEFAULT_MODEL,
+        help="language model the store was harvested from: its tokenizer shows the examples, it"
+        " scores surprisal and intervention, and with --client local it also explains (llm) and"
+        " judges (detection, fuzzing)",
+    )
     parser.add_argument("--out", required=True, help="folder for results.jsonl")
     parser.add_argument("--device", default=None, help="cpu, cuda … (default: auto)")
 
@@ -263,7 +274,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         return args.run(args)
-    except (ValueError, KeyError, FileNotFoundError, ModuleNotFoundError) as err:
+    except EXPECTED_ERRORS as err:
+        if args.verbose:
+            traceback.print_exc()
         message = err.args[0] if isinstance(err, KeyError) and err.args else err
         print(f"saekit {args.command}: error: {message}", file=sys.stderr)
         return 2

@@ -169,7 +169,7 @@ def disentangle(args: argparse.Namespace) -> int:
 
 def interpret(args: argparse.Namespace) -> int:
     from saekit.analysis.autointerp.latents import parse_latents
-    from saekit.analysis.autointerp.pipeline import InterpretConfig, interpret
+    from saekit.analysis.autointerp.pipeline import InterpretConfig, interpret, openai_client
     from saekit.analysis.autointerp.sources import DictionarySource, NeuronSource, check_pairing
     from saekit.analysis.autointerp.summary import summary_text
     from saekit.analysis.autointerp.vocab import vocab_projection
@@ -181,6 +181,7 @@ def interpret(args: argparse.Namespace) -> int:
         raise ValueError("pass either --dictionary or --neurons HOOK")
     config = dataclass_from_args(InterpretConfig, args)
     store = ActivationStore.open(args.acts, verify="size")
+    client = openai_client(config) if config.client == "openai" else None  # before slow work
     model = load_model(args.model, args.device)
     vocab = None
     if args.neurons:
@@ -191,7 +192,7 @@ def interpret(args: argparse.Namespace) -> int:
         source = DictionarySource(dictionary)
         latents = parse_latents(config.latents, source.n_latents, config.examples.seed)
         vocab = vocab_projection(dictionary, model, latents)
-    run = interpret(source, store, model, args.out, config, vocab)
+    run = interpret(source, store, model, args.out, config, vocab, client)
     print(summary_text(run.results))
     print(f"results in {args.out}/results.jsonl")
     return 0

@@ -22,6 +22,7 @@ from torch import Tensor
 from tqdm.auto import tqdm
 
 from saekit.collect_inputs import HarvestInputs, image_inputs, text_inputs
+from saekit.data.reference import data_reference
 from saekit.data.text import DEFAULT_CORPUS, BosPolicy
 from saekit.distributed import SINGLE_PROCESS, Distributed
 from saekit.hooks import HookPoint
@@ -77,6 +78,7 @@ class CollectConfig:
             raise ValueError(f"dtype must be float32, float16 or bfloat16, not {self.dtype!r}")
         if self.bos not in ("prepend", "none"):
             raise ValueError(f"bos must be 'prepend' or 'none', not {self.bos!r}")
+        self.data = data_reference(self.data)
         if isinstance(self.hooks, str):
             self.hooks = [self.hooks]
 
@@ -177,6 +179,7 @@ def run_collect(
         resume_key=_resume_key(model, points, inputs, config),
         config=asdict(config),
         provenance=provenance(),
+        replaced_surrogates=inputs.replaced_surrogates,
     )
     writer = _open_writer(out, manifest, distributed)
     if writer.manifest.complete:

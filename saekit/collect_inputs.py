@@ -23,6 +23,8 @@ class HarvestInputs:
     """`[N, T]` bool, the positions whose activations are stored; None keeps all."""
     fingerprint: str
     """sha256 of the exact inputs, so a resumed run can prove it sees the same data."""
+    replaced_surrogates: int = 0
+    """Lone UTF-16 surrogates in the documents, replaced by U+FFFD before tokenizing."""
 
 
 def text_inputs(
@@ -39,7 +41,9 @@ def text_inputs(
     n_windows = math.ceil(n_tokens / context_length)
     windows = pack_windows(docs, model.tokenizer, context_length, n_windows, bos)
     keep = ~windows.special if exclude_special else None
-    return HarvestInputs(windows.tokens, windows.tokens, keep, windows.fingerprint)
+    return HarvestInputs(
+        windows.tokens, windows.tokens, keep, windows.fingerprint, windows.replaced_surrogates
+    )
 
 
 def image_inputs(model: VisionModel, images: str | Sequence[Tensor]) -> HarvestInputs:

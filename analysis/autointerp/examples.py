@@ -47,6 +47,8 @@ class ExampleConfig:
     max_rows: int | None = None
     """Scan only the first rows of the store (default: all)."""
     seed: int = 0
+    """Seed of every random choice (random:N latents, sampled examples, the hard-negative pool);
+    each latent draws from its own stream, so its examples do not depend on the other latents."""
 
 
 class Example(NamedTuple):
@@ -157,6 +159,11 @@ def _hard_negatives(spans, firing, index, used, train, pool, pool_vectors, n, em
     return out
 
 
+def latent_rng(seed: int, latent: int) -> np.random.Generator:
+    """The random stream of one latent: the same whichever other latents a run holds."""
+    return np.random.default_rng([seed, latent])
+
+
 def collect_examples(
     source: LatentSource,
     store: ActivationStore,
@@ -171,12 +178,13 @@ def collect_examples(
         raise IndexError(f"latents {bad[:5]} out of range: the source has {source.n_latents}")
     firing = latent_firing(source, store, latents, max_rows=cfg.max_rows)
     spans = Spans(store, cfg, firing.n_rows)
-    rng = np.random.default_rng(cfg.seed)
-    pool = [spans.around(int(r)) for r in rng.integers(0, firing.n_rows, cfg.hard_pool)]
+    pool_rng = np.random.default_rng(cfg.seed)
+    pool = [spans.around(int(r)) for r in pool_rng.integers(0, firing.n_rows, cfg.hard_pool)]
     pool = list(dict.fromkeys(pool))
     pool_vectors = embed([spans.tokens[a:b].tolist() for a, b in pool]) if embed else None
     found, skipped = {}, {}
     for index, latent in enumerate(latents):
+        rng = latent_rng(cfg.seed, latent)
         used = np.zeros(firing.n_rows, dtype=bool)
         candidates = activating_spans(spans, firing.rows[index], firing.values[index], used)
         if len(candidates) < cfg.min_activating:

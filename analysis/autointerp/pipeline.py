@@ -51,7 +51,8 @@ class InterpretConfig:
     """Scorers to run (intervention, which steers the latent, is opt-in: it needs a dictionary
     and is the slowest)."""
     client: Literal["local", "openai"] = "local"
-    """Who explains (llm) and judges (detection, fuzzing): the local model or a server."""
+    """Who explains (with --explainer llm) and judges (detection, fuzzing): the local --model or
+    an OpenAI-compatible server. With the default explainer the server only judges."""
     base_url: str | None = None
     """OpenAI-compatible server root, e.g. http://localhost:8000/v1 (with --client openai)."""
     client_model: str | None = None
@@ -62,8 +63,12 @@ class InterpretConfig:
     """Requests in flight to the server."""
     timeout: float = 60.0
     """Seconds per server request."""
-    retries: int = 4
-    """Retries of a server request after a 429, a 5xx, a timeout or a refused connection."""
+    retries: int = 6
+    """Retries of a server request after a 429, a 5xx, a broken connection or a timeout."""
+    backoff: float = 1.0
+    """Seconds before a request's first retry, doubled for each further one."""
+    max_wait: float = 60.0
+    """Longest wait before one retry, also capping the server's Retry-After."""
     show_activations: bool = False
     """Show the explainer 0-10 activations beside the marked tokens."""
     batch_latents: int = 8
@@ -80,21 +85,29 @@ class InterpretRun(NamedTuple):
     """Time spent on examples, explaining and each scorer in this run."""
 
 
-def make_client(cfg: InterpretConfig, model: LanguageModel) -> Client:
-    if cfg.client == "local":
-        return LocalClient(model)
+def openai_client(cfg: InterpretConfig) -> OpenAIClient:
+    """The server client of `--client openai`, checked by one cheap request (a wrong address,
+    key or model name fails here, before any work)."""
     if not cfg.base_url or not cfg.client_model:
         raise ValueError("--client openai needs --base-url and --client-model")
-    return OpenAIClient(
+    client = OpenAIClient(
         OpenAIConfig(
             cfg.base_url,
             cfg.client_model,
             cfg.api_key_env,
             timeout=cfg.timeout,
             retries=cfg.retries,
+            backoff=cfg.backoff,
+            max_wait=cfg.max_wait,
             concurrency=cfg.concurrency,
         )
     )
+    client.check()
+    return client
+
+
+def make_client(cfg: InterpretConfig, model: LanguageModel) -> Client:
+    return LocalClient(model) if cfg.client == "local" else openai_client(cfg)
 
 
 def make_scorers(
@@ -166,15 +179,17 @@ def interpret(
     out: str | Path,
     cfg: InterpretConfig | None = None,
     vocab: dict[int, VocabTokens] | None = None,
+    client: Client | None = None,
 ) -> InterpretRun:
     """Explain and score the latents of `source` on `store`, results in `out/results.jsonl`;
-    `vocab` (from `vocab_projection`) is recorded with each latent and feeds that explainer."""
+    `vocab` (from `vocab_projection`) is recorded with each latent and feeds that explainer;
+    `client` (default: made from `cfg`) explains and judges."""
     cfg = cfg or InterpretConfig()
     out = Path(out)
     latents = parse_latents(cfg.latents, source.n_latents, cfg.examples.seed)
     done = {} if cfg.recompute else read_results(out)
     todo = [i for i in latents if i not in done]
-    client = make_client(cfg, model)
+    client = client or make_client(cfg, model)
     explainer = make_explainer(cfg, client, model, vocab)
     embedder = SentenceEmbedder()
     dictionary = getattr(source, "dictionary", None)

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from saekit.artifacts import write_text_atomic
+from saekit.jsonl import jsonl_lines
 
 RESULTS = "results.jsonl"
 
@@ -15,7 +16,7 @@ def read_results(folder: Path) -> dict[int, dict]:
     path = folder / RESULTS
     if not path.exists():
         return {}
-    lines = path.read_text().splitlines(keepends=True)
+    lines = jsonl_lines(path.read_text(), keepends=True)
     done, kept = {}, []
     for line in lines:
         try:

@@ -9,7 +9,9 @@ so the harvest can leave them out (their activations are outliers that dominate 
 import hashlib
 import importlib.util
 import json
+import logging
 import random
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,8 +22,12 @@ from torch import Tensor
 from transformers import PreTrainedTokenizerBase
 
 from saekit.defaults import DEFAULT_CORPUS
+from saekit.jsonl import jsonl_lines
+
+log = logging.getLogger(__name__)
 
 BosPolicy = Literal["prepend", "none"]
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -32,6 +38,8 @@ class TextWindows:
     """`[n_windows, context_length]` token ids (int64)."""
     special: Tensor
     """`[n_windows, context_length]` bool: True where the token is a special token (BOS, EOS…)."""
+    replaced_surrogates: int = 0
+    """Lone UTF-16 surrogates in the documents read, replaced by U+FFFD before tokenizing."""
 
     def split(self, n: int) -> tuple["TextWindows", "TextWindows"]:
         """The first `n` windows and the rest."""
@@ -56,12 +64,24 @@ def wiki_offline_texts() -> list[str]:
     return [entry["extract"] for entry in entries.values() if entry.get("extract")]
 
 
+def _jsonl_texts(path: Path) -> list[str]:
+    texts = []
+    for number, line in enumerate(jsonl_lines(path.read_text()), 1):
+        try:
+            texts.append(json.loads(line)["text"])
+        except (json.JSONDecodeError, KeyError, TypeError) as error:
+            raise ValueError(
+                f"{path} line {number}: not a JSON object with a 'text' field ({error}); "
+                'every line must be one, e.g. {"text": "..."}'
+            ) from None
+    return texts
+
+
 def _local_texts(path: Path) -> list[str]:
     if path.is_dir():
         return [p.read_text() for p in sorted(path.glob("*.txt"))]
     if path.suffix == ".jsonl":
-        lines = path.read_text().splitlines()
-        return [json.loads(line)["text"] for line in lines if line.strip()]
+        return _jsonl_texts(path)
     return [doc for doc in path.read_text().split("\n\n") if doc.strip()]
 
 
@@ -82,6 +102,20 @@ def load_texts(corpus: str = DEFAULT_CORPUS, seed: int | None = None) -> list[st
     if seed is not None:
         random.Random(seed).shuffle(texts)
     return texts
+
+
+class _Repaired:
+    """Documents with lone UTF-16 surrogates (which no UTF-8 text holds and the tokenizer
+    refuses) replaced by U+FFFD, counted as they pass."""
+
+    def __init__(self, texts: Iterable[str]):
+        self.texts, self.replaced = texts, 0
+
+    def __iter__(self) -> Iterator[str]:
+        for text in self.texts:
+            text, n = LONE_SURROGATE.subn("\ufffd", text)
+            self.replaced += n
+            yield text
 
 
 def _token_stream(
@@ -119,7 +153,8 @@ def pack_windows(
         raise ValueError(f"context_length {context_length} leaves no room for text")
     needed = body * n_windows
     stream: list[int] = []
-    for token in _token_stream(texts, tokenizer):
+    repaired = _Repaired(texts)
+    for token in _token_stream(repaired, tokenizer):
         stream.append(token)
         if len(stream) == needed:
             break
@@ -130,4 +165,6 @@ def pack_windows(
     if bos == "prepend":
         windows = torch.cat([torch.full((n, 1), tokenizer.bos_token_id), windows], dim=1)
     special = torch.isin(windows, torch.tensor(tokenizer.all_special_ids, dtype=torch.int64))
-    return TextWindows(tokens=windows, special=special)
+    if repaired.replaced:
+        log.warning("replaced %d lone surrogates by U+FFFD", repaired.replaced)
+    return TextWindows(tokens=windows, special=special, replaced_surrogates=repaired.replaced)

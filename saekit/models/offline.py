@@ -8,13 +8,12 @@ import copy
 import hashlib
 import importlib.util
 import logging
-import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
+from saekit.cache import build_once
 from saekit.defaults import cache_root
 
 log = logging.getLogger(__name__)
@@ -60,10 +59,13 @@ def _cache_key(gguf: Path) -> str:
 
 
 def fp32_copy_of(gguf: Path) -> Path:
-    """A Hugging Face folder with the dequantised fp32 weights of `gguf`, made once and cached."""
+    """A Hugging Face folder with the dequantised fp32 weights of `gguf`, made once and cached
+    (safe when several processes ask at once)."""
     target = cache_root() / "models" / f"{gguf.stem}-{_cache_key(gguf)}"
-    if (target / "config.json").exists():
-        return target
+    return build_once(target, lambda folder: _dequantise(gguf, folder, target))
+
+
+def _dequantise(gguf: Path, folder: Path, target: Path) -> None:
     log.info("dequantising %s to fp32 (once; cached in %s)", gguf.name, target)
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
     quantised = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
@@ -72,9 +74,5 @@ def fp32_copy_of(gguf: Path) -> Path:
         del config.quantization_config
     clean = AutoModelForCausalLM.from_config(config)
     clean.load_state_dict(quantised.state_dict())
-    partial = target.with_name(target.name + f".partial-{os.getpid()}")
-    shutil.rmtree(partial, ignore_errors=True)
-    clean.save_pretrained(partial)
-    tokenizer.save_pretrained(partial)
-    os.replace(partial, target)  # a crash leaves only the .partial folder, never a bad cache
-    return target
+    clean.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)

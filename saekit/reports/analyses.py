@@ -11,6 +11,7 @@ import numpy as np
 
 from saekit.analysis.autointerp.results import RESULTS
 from saekit.analysis.disentanglement.table import nmi_path
+from saekit.jsonl import jsonl_lines
 from saekit.reports import plots
 
 PROBES = "probes.json"
@@ -98,7 +99,7 @@ def _interpretations(path: Path) -> dict[int, dict]:
     """Explanations and numeric scores by latent (read only: `read_results` would also cut a
     torn last line off the file, which a report must not do)."""
     out = {}
-    for line in path.read_text().splitlines():
+    for line in jsonl_lines(path.read_text()):
         try:
             record = json.loads(line)
         except json.JSONDecodeError:

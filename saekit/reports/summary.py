@@ -8,6 +8,7 @@ from pathlib import Path
 
 from saekit.artifacts import DICTIONARY_CONFIG, EVAL_REPORT, TRAIN_METRICS
 from saekit.evals.feature_stats import FeatureStats
+from saekit.jsonl import jsonl_lines
 from saekit.reports import plots
 from saekit.sae import Dictionary
 from saekit.store import ActivationStore
@@ -64,7 +65,7 @@ def _curves(path: Path) -> str | None:
     if not path.is_file():
         return None
     records = []
-    for line in path.read_text().splitlines():
+    for line in jsonl_lines(path.read_text()):
         try:
             records.append(json.loads(line))
         except json.JSONDecodeError:

@@ -52,6 +52,8 @@ class Manifest:
     """Everything a resumed harvest must agree on; compared field by field on resume."""
     config: dict[str, Any]
     provenance: dict[str, Any]
+    replaced_surrogates: int = 0
+    """Lone UTF-16 surrogates in the corpus, replaced by U+FFFD before tokenizing."""
     shards: list[ShardInfo] = field(default_factory=list)
     complete: bool = False
     format: str = FORMAT

@@ -11,6 +11,7 @@ from itertools import count
 import torch
 
 from saekit.collect_inputs import text_inputs
+from saekit.data.reference import data_reference
 from saekit.data.text import DEFAULT_CORPUS
 from saekit.hooks import HookPoint
 from saekit.models import DEFAULT_MODEL, LanguageModel
@@ -44,6 +45,7 @@ class LiveConfig:
         for name in ("corpus_tokens", "context_length", "forward_batch", "buffer_rows"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)}")
+        self.data = data_reference(self.data)
 
 
 @dataclass

@@ -1,8 +1,10 @@
+import json
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from saekit.cli import main
 from saekit.store import ActivationStore
@@ -81,3 +83,25 @@ def test_collect_cli_on_the_tiny_model(tiny_lm_folder, tmp_path):
     store = ActivationStore.open(tmp_path / "s")
     assert store.manifest.hooks["blocks.1.attn.hook_z"].shape == [4, 8]
     assert store.manifest.hooks["blocks.1.attn.hook_z"].module == "model.layers.1.self_attn.o_proj"
+
+
+def test_a_relative_corpus_is_recorded_resolved_with_its_repairs(
+    tiny_lm_folder, tiny_lm, tmp_path, monkeypatch
+):
+    from saekit.evals.evaluate import store_windows
+
+    run = tmp_path / "run"
+    run.mkdir()
+    line = json.dumps({"text": "Rivers \ud800 flow to the sea. " * 20})
+    (run / "corpus.jsonl").write_text((line + "\n") * 8)
+    monkeypatch.chdir(run)
+    args = ["collect", "--model", str(tiny_lm_folder), "--data", "corpus.jsonl"]
+    args += ["--hooks", "blocks.1.hook_resid_post", "--no-exclude-special", "--tokens", "64"]
+    args += ["--context-length", "16", "--out", "s", "--device", "cpu"]
+    assert main(args) == 0
+    manifest = ActivationStore.open(run / "s").manifest
+    assert manifest.config["data"] == str(run / "corpus.jsonl")
+    assert manifest.replaced_surrogates > 0
+    monkeypatch.chdir(tmp_path)  # a later stage, run from another folder
+    windows = store_windows(ActivationStore.open(run / "s"), tiny_lm, 4)
+    assert torch.equal(windows.tokens, ActivationStore.open(run / "s").tokens.view(-1, 16)[:4])

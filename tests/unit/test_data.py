@@ -41,3 +41,26 @@ def test_default_corpus_is_the_offline_wikipedia_summaries():
     texts = wiki_offline_texts()
     assert len(texts) > 9000
     assert sum(len(t) for t in texts) > 4_000_000
+
+
+def test_jsonl_lines_split_on_newline_only(tmp_path):
+    texts = ["a\u2028b", "c\u0085d\u2029e", "f\x1cg"]  # raw, as a valid JSON string may hold
+    lines = [json.dumps({"text": t}, ensure_ascii=False) for t in texts]
+    (tmp_path / "c.jsonl").write_text("\n".join(lines) + "\n\n", encoding="utf-8")
+    assert load_texts(str(tmp_path / "c.jsonl")) == texts
+
+
+def test_a_bad_jsonl_line_is_named(tmp_path):
+    (tmp_path / "c.jsonl").write_text('{"text": "a"}\n{"txt": "b"}\n')
+    with pytest.raises(ValueError, match=r"c.jsonl line 2: not a JSON object with a 'text'"):
+        load_texts(str(tmp_path / "c.jsonl"))
+
+
+def test_lone_surrogates_are_replaced_and_counted(tiny_lm, tmp_path):
+    (tmp_path / "c.jsonl").write_text('{"text": "one \\ud800 two \\udfff three"}\n')
+    docs = load_texts(str(tmp_path / "c.jsonl"))
+    assert docs == ["one \ud800 two \udfff three"]  # as JSON decodes it
+    windows = pack_windows(docs * 4, tiny_lm.tokenizer, context_length=8, n_windows=2)
+    clean = pack_windows(["one \ufffd two \ufffd three"] * 4, tiny_lm.tokenizer, 8, 2)
+    assert torch.equal(windows.tokens, clean.tokens)
+    assert (windows.replaced_surrogates, clean.replaced_surrogates) == (8, 0)

@@ -4,9 +4,10 @@ import math
 from typing import Protocol
 
 from saekit.analysis.autointerp.prompts import Messages
+from saekit.errors import SaekitError
 
 
-class ClientError(RuntimeError):
+class ClientError(SaekitError, RuntimeError):
     """A client could not get an answer (server unreachable, retries spent, bad response)."""
 
 

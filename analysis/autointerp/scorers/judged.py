@@ -3,11 +3,10 @@ example at a time. Detection shows plain text; fuzzing marks tokens — the trul
 on activating examples, as many random ones on non-activating examples — and asks whether the
 marks fit. A probability above 0.5 is a yes."""
 
-import numpy as np
 from transformers import PreTrainedTokenizerBase
 
 from saekit.analysis.autointerp.clients import Client
-from saekit.analysis.autointerp.examples import Example, LatentExamples
+from saekit.analysis.autointerp.examples import Example, LatentExamples, latent_rng
 from saekit.analysis.autointerp.prompts import detection_messages, fuzzing_messages
 from saekit.analysis.autointerp.scorers.base import ScoreResult, labelled
 from saekit.analysis.autointerp.scorers.metrics import binary_metrics
@@ -49,7 +48,7 @@ class FuzzingScorer:
         return [i in chosen for i in range(len(example.tokens))]
 
     def score(self, examples: LatentExamples, explanation: str) -> ScoreResult:
-        rng = np.random.default_rng(self.seed + examples.latent)
+        rng = latent_rng(self.seed, examples.latent)
         counts = [sum(a > 0 for a in e.activations) for e in examples.activating] or [1]
         pairs = labelled(examples)
         conversations = []

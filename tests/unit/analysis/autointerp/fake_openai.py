@@ -2,6 +2,8 @@
 responses (one per request) and recording what it received."""
 
 import json
+import socket
+import struct
 import threading
 import time
 from collections import deque
@@ -18,7 +20,9 @@ def answer(content: str, top_logprobs: list[tuple[str, float]] | None = None) ->
 
 class FakeOpenAI:
     """`script` items: (status, body) with body a dict (sent as JSON) or str (sent raw), or
-    ("sleep", seconds) to answer nothing for that long. Past the script: 200 "ok"."""
+    (status, body, headers) with extra headers; ("sleep", seconds) to answer nothing for that
+    long; ("close", None) to close the connection without answering; ("reset", None) to reset
+    it; ("short", body) to promise more bytes than it sends. Past the script: 200 "ok"."""
 
     def __init__(self):
         self.script: deque = deque()
@@ -33,21 +37,48 @@ class FakeOpenAI:
                 length = int(self.headers.get("Content-Length", 0))
                 body = json.loads(self.rfile.read(length))
                 server.requests.append(
-                    {"path": self.path, "headers": dict(self.headers), "body": body}
+                    {
+                        "path": self.path,
+                        "headers": dict(self.headers),
+                        "body": body,
+                        "time": time.monotonic(),
+                    }
                 )
-                status, payload = server.script.popleft() if server.script else (200, answer("ok"))
+                item = server.script.popleft() if server.script else (200, answer("ok"))
+                status, payload, headers = (*item, {})[:3]
                 if status == "sleep":
                     time.sleep(payload)
                     return
-                data = payload if isinstance(payload, str) else json.dumps(payload)
-                self.send_response(status)
+                if status in ("close", "reset"):
+                    self._drop(reset=status == "reset")
+                    return
+                self._send(status, payload, headers)
+
+            def _drop(self, reset: bool) -> None:
+                if reset:  # RST instead of FIN
+                    linger = struct.pack("ii", 1, 0)
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
+                self.close_connection = True
+                self.connection.close()
+
+            def _send(self, status, payload, headers: dict) -> None:
+                data = (payload if isinstance(payload, str) else json.dumps(payload)).encode()
+                short = status == "short"
+                self.send_response(200 if short else status)
                 self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data.encode())))
+                self.send_header("Content-Length", str(len(data) + (100 if short else 0)))
+                for name, value in headers.items():
+                    self.send_header(name, value)
                 self.end_headers()
-                self.wfile.write(data.encode())
+                self.wfile.write(data)
+                if short:
+                    self.wfile.flush()
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
+        self.httpd.handle_error = lambda *args: None  # a dropped connection is the point
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
 

@@ -114,3 +114,28 @@ def test_other_train_samplings_keep_train_and_test_apart(sampling):
     assert not {e.start for e in ex.train} & {e.start for e in ex.activating}
     # not just the strongest: the train set reaches below the top of the test set
     assert min(e.max_activation for e in ex.train) < max(e.max_activation for e in ex.activating)
+
+
+@pytest.mark.parametrize("sampling", ["top", "quantiles", "uniform"])
+def test_a_latents_examples_do_not_depend_on_the_other_latents(sampling):
+    """Alone, in a set, in another order, and in a resumed run (which collects only the
+    latents not yet done) a latent gets the same examples."""
+    rng = np.random.default_rng(3)
+    tokens = rng.integers(10, 60, 20_000)
+    store = TokenStore(tokens, window=128)
+    source = TokenIndicatorSource([{t} for t in range(10, 16)])
+    cfg = ExampleConfig(n_train=6, n_quantiles=3, n_random=5, n_hard=4, train_sampling=sampling)
+
+    def embed(token_lists):  # a deterministic stand-in for MiniLM
+        vectors = torch.tensor([[np.mean(t), np.std(t), t[0], t[-1]] for t in token_lists])
+        return torch.nn.functional.normalize(vectors.float(), dim=1)
+
+    def examples(latents):
+        return collect_examples(source, store, latents, cfg, embed=embed).latents
+
+    everything = examples([0, 1, 2, 3, 4, 5])
+    assert everything[4] == examples([4])[4]
+    assert everything[4] == examples([5, 4, 1])[4]
+    resumed = examples([3, 4, 5])  # latents 0-2 were written before the run stopped
+    assert all(everything[i] == resumed[i] for i in (3, 4, 5))
+    assert everything[4].random_negatives != everything[5].random_negatives  # not one stream

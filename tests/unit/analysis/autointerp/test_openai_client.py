@@ -4,10 +4,12 @@ API key only ever in the Authorization header."""
 
 import math
 import socket
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from saekit.analysis.autointerp.clients import ClientError, OpenAIClient, OpenAIConfig
+from saekit.analysis.autointerp.clients.openai import retry_after_seconds
 
 from .fake_openai import FakeOpenAI, answer
 
@@ -79,9 +81,9 @@ def test_a_timeout_is_a_clear_error(server):
         _client(server, timeout=0.3, retries=0).generate([MESSAGES])
 
 
-def test_malformed_json_is_a_clear_error(server):
-    server.script.append((200, "{not json"))
-    with pytest.raises(ClientError, match="malformed JSON"):
+def test_malformed_json_beyond_the_retry_budget_is_a_clear_error(server):
+    server.script.extend([(200, "{not json")] * 3)
+    with pytest.raises(ClientError, match="malformed JSON.*after 3 attempts"):
         _client(server).generate([MESSAGES])
     server.script.append((200, {"no": "choices"}))
     with pytest.raises(ClientError, match="without choices"):
@@ -103,3 +105,60 @@ def test_an_unreachable_server_is_a_clear_error():
     cfg = OpenAIConfig(f"http://127.0.0.1:{port}/v1", "m", retries=1, backoff=0.01)
     with pytest.raises(ClientError, match="cannot reach the server"):
         OpenAIClient(cfg).generate([MESSAGES])
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        (200, '{"choices": [{"index": 0, "message": {"role": "assis'),  # a body cut short
+        ("short", answer("never whole")),  # fewer bytes than Content-Length: IncompleteRead
+        ("close", None),  # closed without an answer: RemoteDisconnected
+        ("reset", None),  # ConnectionResetError
+        (502, {"error": "bad gateway"}),
+    ],
+    ids=["cut-json", "incomplete-read", "remote-disconnected", "reset", "502"],
+)
+def test_faults_a_retry_fixes_are_retried(server, fault):
+    server.script.extend([fault, (200, answer("whole"))])
+    assert _client(server).generate([MESSAGES]) == ["whole"]
+    assert len(server.requests) == 2
+
+
+@pytest.mark.parametrize("fault", [("close", None), ("reset", None), ("short", answer("x"))])
+def test_transport_faults_beyond_the_budget_are_a_client_error(server, fault):
+    server.script.extend([fault] * 3)
+    with pytest.raises(ClientError, match="connection broke.*after 3 attempts"):
+        _client(server).generate([MESSAGES])
+
+
+def test_retry_after_seconds_is_honoured_and_capped(server):
+    server.script.extend([(429, {"error": "slow"}, {"Retry-After": "1"}), (200, answer("ok"))])
+    assert _client(server).generate([MESSAGES]) == ["ok"]
+    first, second = (r["time"] for r in server.requests)
+    assert second - first >= 0.95  # the server's wait, not the 0.01 s backoff
+    server.requests.clear()
+    server.script.extend([(503, {"error": "busy"}, {"Retry-After": "3600"}), (200, answer("ok"))])
+    assert _client(server, max_wait=0.2).generate([MESSAGES]) == ["ok"]
+    first, second = (r["time"] for r in server.requests)
+    assert 0.15 <= second - first < 30  # capped by max_wait
+
+
+def test_retry_after_reads_seconds_and_http_dates():
+    now = datetime(2026, 12, 5, 12, 0, 0, tzinfo=UTC)
+    later = (now + timedelta(seconds=7)).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    assert retry_after_seconds(later, now) == pytest.approx(7.0)
+    assert retry_after_seconds("2.5", now) == 2.5
+    assert retry_after_seconds("Thu, 01 Jan 1970 00:00:00 GMT", now) == 0.0  # in the past
+    assert retry_after_seconds("soon", now) is None and retry_after_seconds(None) is None
+
+
+def test_the_preflight_names_the_flag_to_fix(server):
+    client = _client(server)
+    client.check()  # a working server: one one-token request
+    assert len(server.requests) == 1 and server.requests[0]["body"]["max_tokens"] == 1
+    server.script.append((404, {"error": "The model `judge-model` does not exist."}))
+    with pytest.raises(ClientError, match=r"HTTP 404.*--base-url.*--client-model 'judge-model'"):
+        client.check()
+    server.script.append((200, {"object": "not a completion"}))
+    with pytest.raises(ClientError, match="OpenAI-compatible"):
+        client.check()
