@@ -13,6 +13,7 @@ from saekit.analysis.autointerp.results import RESULTS
 from saekit.analysis.disentanglement.table import nmi_path
 from saekit.jsonl import jsonl_lines
 from saekit.reports import plots
+from saekit.reports.paths import shown_path
 
 PROBES = "probes.json"
 CIRCUIT_RESULTS = "results.json"
@@ -39,22 +40,24 @@ class Analyses:
         }
 
 
-def find_analyses(folders: list[str | Path]) -> Analyses:
-    """Every analysis result in `folders` (searched recursively)."""
+def find_analyses(folders: list[str | Path], base: Path) -> Analyses:
+    """Every analysis result in `folders` (searched recursively); paths are shown relative to
+    `base` (the report's folder) or to the folder's parent."""
     found = Analyses()
     for folder in map(Path, folders):
         if not folder.is_dir():
             raise FileNotFoundError(f"analysis folder {folder} does not exist")
         for path in sorted(folder.rglob("*")):
-            _add(found, path)
+            _add(found, path, shown_path(path.parent, base, folder.parent))
     return found
 
 
-def _add(found: Analyses, path: Path) -> None:
+def _add(found: Analyses, path: Path, shown_folder: str) -> None:
+    shown_file = f"{shown_folder}/{path.name}"
     if path.name == PROBES:
         curves = json.loads(path.read_text())
         found.probing.append(
-            {"folder": str(path.parent), "curves": curves, "figure": plots.probe_curves(curves)}
+            {"folder": shown_folder, "curves": curves, "figure": plots.probe_curves(curves)}
         )
     elif path.name == CIRCUIT_RESULTS and "task" in (results := _json(path)):
         figures = {
@@ -62,11 +65,11 @@ def _add(found: Analyses, path: Path) -> None:
             for f in CIRCUIT_FIGURES
             if (p := path.parent / f).is_file()
         }
-        found.circuits.append({"folder": str(path.parent), "results": results, "figures": figures})
+        found.circuits.append({"folder": shown_folder, "results": results, "figures": figures})
     elif path.name == RESULTS:
         found.interpretations |= _interpretations(path)
     elif path.suffix == ".json" and _is_metric_table(table := _json(path)):
-        found.disentanglement.append(_disentanglement(path, table))
+        found.disentanglement.append(_disentanglement(path, table) | {"file": shown_file})
 
 
 def _json(path: Path) -> dict:
@@ -83,7 +86,7 @@ def _is_metric_table(table: dict) -> bool:
 
 def _disentanglement(path: Path, table: dict) -> dict:
     rows = [
-        (metric, score, e["value"], e.get("low"), e.get("high"))
+        (metric, score, e["value"], *_interval(e))
         for metric, result in table.items()
         for score, e in result["scores"].items()
     ]
@@ -92,7 +95,13 @@ def _disentanglement(path: Path, table: dict) -> dict:
     if nmi_file.is_file():
         nmi = np.load(nmi_file)
         figure = plots.heatmap(nmi.T, "normalised mutual information", "factor", "latent")
-    return {"file": str(path), "rows": rows, "figure": figure}
+    return {"rows": rows, "figure": figure}
+
+
+def _interval(estimate: dict) -> tuple[float | None, float | None]:
+    """(low, high), or (None, None) for a score computed once (no resamples: low == high)."""
+    low, high = estimate.get("low"), estimate.get("high")
+    return (low, high) if low is not None and high is not None and high > low else (None, None)
 
 
 def _interpretations(path: Path) -> dict[int, dict]:

@@ -5,6 +5,7 @@ makes no network request."""
 
 import base64
 import gzip
+import hashlib
 import json
 import time
 from dataclasses import dataclass, field
@@ -74,7 +75,8 @@ def build_report(config: ReportConfig) -> ReportResult:
     stats = FeatureStats.load(folder) if (folder / FEATURE_STATS).is_file() else None
     n = min(config.latents or dictionary.cfg.d_sae, dictionary.cfg.d_sae)
     latents = list(range(n))
-    analyses = find_analyses(config.analyses)
+    out = Path(config.out)
+    analyses = find_analyses(config.analyses, out.parent)
     if isinstance(model, VisionModel):
         data, dashboards = _vision(dictionary, store, latents, stats, config)
     else:
@@ -82,7 +84,7 @@ def build_report(config: ReportConfig) -> ReportResult:
     if config.neuronpedia and data["kind"] == "text":
         layer = f"{dictionary.cfg.hook_name}-{folder.name}"
         export_neuronpedia(data, dashboards, config.neuronpedia, store.manifest.model, layer)
-    summary = run_summary(dictionary, folder, store, stats)
+    summary = run_summary(dictionary, folder, store, stats, out.parent)
     sections = {
         "training curves": summary.training_curves is not None,
         "evaluation": bool(summary.evaluation),
@@ -96,7 +98,6 @@ def build_report(config: ReportConfig) -> ReportResult:
         data=data,
         dashboards=packed(dashboards),
     )
-    out = Path(config.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomic(out, html)
     return ReportResult(out, out.stat().st_size, n, time.perf_counter() - start, sections)
@@ -126,7 +127,22 @@ def render(**context) -> str:
         "js": (TEMPLATES / "report.js").read_text(),
         "plotly": _plotly_js(),
     }
-    return env.get_template("report.html.j2").render(**context, **assets)
+    policy = content_security_policy([assets["plotly"], assets["js"]])
+    return env.get_template("report.html.j2").render(**context, **assets, csp=policy)
+
+
+def content_security_policy(scripts: list[str]) -> str:
+    """The page's policy: nothing is fetched, images and fonts only from data: URIs, and only
+    the report's own inline scripts run (each allowed by its sha256; no eval). Inline styles
+    are allowed: plotly sets them on the elements it draws."""
+    hashes = " ".join(
+        "'sha256-" + base64.b64encode(hashlib.sha256(s.encode()).digest()).decode() + "'"
+        for s in scripts
+    )
+    return (
+        f"default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
+        f"script-src {hashes}; font-src data:"
+    )
 
 
 def _plotly_js() -> str:
@@ -161,7 +177,7 @@ def _text(dictionary, store, model: LanguageModel | None, latents, stats, analys
     tokenizer = model.tokenizer if model is not None else None
     tokens = token_texts(tokenizer, found.token_ids())
     for board in found.dashboards.values():
-        join_split_characters(tokenizer, board["top"] + board["quantiles"], tokens)
+        join_split_characters(tokenizer, board["top"] + board["quantiles"])
     for feature in features:
         top = found.dashboards[feature["id"]]["top"]
         if top:

@@ -11,6 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 
 def data_uri(fig: Figure, dpi: int = 90) -> str:
@@ -58,11 +59,18 @@ def density_histogram(density: np.ndarray) -> str:
 
 
 def heatmap(matrix: np.ndarray, title: str, xlabel: str, ylabel: str) -> str:
+    return data_uri(heatmap_figure(matrix, title, xlabel, ylabel))
+
+
+def heatmap_figure(matrix: np.ndarray, title: str, xlabel: str, ylabel: str) -> Figure:
+    """Rows and columns are indices: the ticks are whole numbers."""
     fig, ax = plt.subplots(figsize=(min(3 + matrix.shape[1] * 0.5, 12), 3 + matrix.shape[0] * 0.03))
     image = ax.imshow(matrix, aspect="auto", cmap="viridis", interpolation="nearest")
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_locator(MaxNLocator(integer=True))
     fig.colorbar(image, ax=ax, shrink=0.8)
-    return data_uri(fig)
+    return fig
 
 
 def probe_curves(curves: Sequence[Mapping]) -> str:

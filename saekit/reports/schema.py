@@ -13,6 +13,7 @@ CONTEXT = {
         "a": {"type": "array", "items": {"type": "number"}},
         "q": {"type": "integer", "minimum": 0},
         "s": {"type": "array", "items": {"type": "string"}},
+        "sa": {"type": "array", "items": {"type": "number"}},
     },
 }
 

@@ -10,10 +10,10 @@ from saekit.artifacts import DICTIONARY_CONFIG, EVAL_REPORT, TRAIN_METRICS
 from saekit.evals.feature_stats import FeatureStats
 from saekit.jsonl import jsonl_lines
 from saekit.reports import plots
+from saekit.reports.paths import shown_path, shown_source
 from saekit.sae import Dictionary
 from saekit.store import ActivationStore
 
-SHOWN_CONFIG = ("architecture", "d_in", "d_sae", "k", "l1_coefficient", "hook_name")
 
 
 @dataclass
@@ -21,9 +21,9 @@ class RunSummary:
     model: str
     hook: str
     store: dict[str, object]
-    """Folder, rows, shards, `sha256_verified`, dtype, corpus, provenance."""
+    """Folder, rows, shards, `sha256_verified`, dtype, corpus, provenance fields."""
     dictionary: dict[str, object]
-    """Shown configuration fields, training settings and provenance."""
+    """The configuration fields its architecture uses, training settings and provenance."""
     evaluation: list[tuple[str, str]]
     """(quantity, formatted value) rows; empty without `eval.json`."""
     training_curves: str | None
@@ -31,34 +31,56 @@ class RunSummary:
     density_histogram: str | None
 
 
+def applicable_config(dictionary: Dictionary) -> dict[str, object]:
+    """The configuration fields its architecture uses (no field it ignores)."""
+    cfg = dictionary.cfg
+    names = ["architecture", "d_in", "d_sae"]
+    names += ["d_out"] if cfg.is_transcoder else []
+    names += ["k"] if dictionary.uses_k else []
+    names += [*dictionary.config_fields, "hook_name"]
+    names += ["hook_name_out"] if cfg.hook_name_out else []
+    return {name: getattr(cfg, name) for name in names}
+
+
 def run_summary(
-    dictionary: Dictionary, folder: Path, store: ActivationStore, stats: FeatureStats | None
+    dictionary: Dictionary,
+    folder: Path,
+    store: ActivationStore,
+    stats: FeatureStats | None,
+    base: Path,
 ) -> RunSummary:
+    """`base`: the report's folder; paths are shown relative to it (or by their names)."""
     manifest = store.manifest
     hook = dictionary.cfg.hook_name or store.hooks[0]
     saved = json.loads((folder / DICTIONARY_CONFIG).read_text()).get("saekit", {})
     return RunSummary(
-        model=manifest.model,
+        model=shown_source(manifest.model, base),
         hook=hook,
         store={
-            "folder": str(store.folder),
+            "folder": shown_path(store.folder, base),
             "rows": len(store),
             "shards": len(manifest.shards),
             "sha256_verified": True,  # ActivationStore.open(verify="sha256") raised otherwise
             "dtype": manifest.dtype,
-            "corpus": manifest.config.get("data"),
-            "provenance": manifest.provenance,
+            "corpus": shown_source(manifest.config.get("data"), base),
+            **manifest.provenance,
         },
         dictionary={
-            "folder": str(folder),
-            **{k: getattr(dictionary.cfg, k) for k in SHOWN_CONFIG if hasattr(dictionary.cfg, k)},
-            "training": saved.get("training", {}).get("config", {}),
-            "provenance": saved.get("provenance", {}),
+            "folder": shown_path(folder, base),
+            **applicable_config(dictionary),
+            "training": _training_settings(saved),
+            **saved.get("provenance", {}),
         },
         evaluation=_evaluation(folder / EVAL_REPORT),
         training_curves=_curves(folder / TRAIN_METRICS),
         density_histogram=plots.density_histogram(stats.density.numpy()) if stats else None,
     )
+
+
+def _training_settings(saved: dict) -> dict[str, object]:
+    """The training config without its dictionary part (shown field by field above)."""
+    config = saved.get("training", {}).get("config", {})
+    return {k: v for k, v in config.items() if k != "dictionary"}
 
 
 def _curves(path: Path) -> str | None:

@@ -58,6 +58,8 @@ class Dictionary(nn.Module, ABC):
     """The name stored in cfg.json and used by the registry."""
     uses_k: ClassVar[bool] = False
     """Sparsity is set by `cfg.k` (the TopK family, codebooks)."""
+    config_fields: ClassVar[tuple[str, ...]] = ()
+    """The architecture-specific config fields it reads (besides the shape and `k`)."""
     has_encoder: ClassVar[bool] = True
     """Has `W_enc`/`b_enc` (False: latents come from comparing the input with `W_dec`)."""
     default_weight_decay: ClassVar[float] = 0.0

@@ -35,6 +35,7 @@ def batch_topk(
 
 class BatchTopKSAE(Dictionary):
     architecture = "batchtopk"
+    config_fields = ("threshold_momentum",)
     uses_k = True
     saved_as = "jumprelu"
     unit_norm_decoder = True

@@ -18,6 +18,7 @@ from saekit.sae.kmeans import kmeans
 
 class CodebookAutoencoder(Dictionary):
     architecture = "codebook"
+    config_fields = ("codebook_similarity", "codebook_aggregate", "commitment_coefficient")
     uses_k = True
     has_encoder = False
     native_codes = "codebook"

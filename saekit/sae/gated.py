@@ -14,6 +14,7 @@ from saekit.sae.config import DictionaryConfig
 
 class GatedSAE(Dictionary):
     architecture = "gated"
+    config_fields = ("l1_coefficient",)
 
     def __init__(self, cfg: DictionaryConfig):
         super().__init__(cfg)

@@ -51,6 +51,7 @@ def jumprelu(pre: Tensor, threshold: Tensor) -> Tensor:
 
 class JumpReLUSAE(Dictionary):
     architecture = "jumprelu"
+    config_fields = ("l0_coefficient", "jumprelu_bandwidth", "jumprelu_init_threshold")
 
     def __init__(self, cfg: DictionaryConfig):
         super().__init__(cfg)

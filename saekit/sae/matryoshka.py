@@ -10,6 +10,7 @@ from saekit.sae.batchtopk import BatchTopKSAE
 
 class MatryoshkaSAE(BatchTopKSAE):
     architecture = "matryoshka_batchtopk"
+    config_fields = (*BatchTopKSAE.config_fields, "matryoshka_widths")
 
     def prefix_widths(self) -> list[int]:
         widths = [w for w in self.cfg.matryoshka_widths if w < self.d_sae]

@@ -53,6 +53,7 @@ class QLAE(Dictionary):
     """Linear encoder -> LatentQuantizer -> linear decoder. `d_sae` is the number of latents."""
 
     architecture = "qlae"
+    config_fields = ("quantizer_values", "commitment_coefficient")
     default_weight_decay = 0.1
     native_codes = "quantized"
 

@@ -7,6 +7,7 @@ from saekit.sae.base import Dictionary, TrainStepOutput, squared_error
 
 class StandardSAE(Dictionary):
     architecture = "standard"
+    config_fields = ("l1_coefficient",)
 
     def activate(self, pre: Tensor) -> Tensor:
         return pre.relu()

@@ -6,6 +6,7 @@
   let dashboards = null; // parsed the first time a dashboard is opened
   const tbody = document.querySelector("#feature-table tbody");
   const search = document.getElementById("search");
+  const hideDeadBox = document.getElementById("hide-dead");
   const count = document.getElementById("count");
   const panel = document.getElementById("dashboard");
   let sortKey = "id";
@@ -27,9 +28,14 @@
 
   function matches(feature, query) {
     if (!query) return true;
+    if (/^#\d+$/.test(query)) return feature.id === Number(query.slice(1));
     const haystack = [String(feature.id), feature.explanation || "", feature.peak || ""]
       .join(" ").toLowerCase();
     return haystack.includes(query);
+  }
+
+  function isDead(feature) {
+    return feature.density === 0 || (feature.density == null && feature.max === 0);
   }
 
   function compare(a, b) {
@@ -42,7 +48,13 @@
 
   function renderList() {
     const query = search.value.trim().toLowerCase();
-    const shown = data.features.filter((f) => matches(f, query)).sort(compare);
+    const hideDead = hideDeadBox.checked;
+    const shown = data.features.filter((f) => matches(f, query) && !(hideDead && isDead(f)))
+      .sort(compare);
+    if (/^\d+$/.test(query)) { // the latent with exactly this id first
+      const exact = shown.findIndex((f) => f.id === Number(query));
+      if (exact > 0) shown.unshift(...shown.splice(exact, 1));
+    }
     const rows = document.createDocumentFragment();
     for (const feature of shown) {
       const row = el("tr");
@@ -66,7 +78,7 @@
     const line = el("div", null, "context");
     line.append(el("span", fmt(Math.max(...ctx.a), 2), "value"));
     ctx.t.forEach((token, i) => {
-      const value = ctx.a[i];
+      const value = ctx.sa ? ctx.sa[i] : ctx.a[i]; // a split character lit by its run
       const span = el("span", ctx.s ? ctx.s[i] : tokenText(token), "tok");
       if (value > 0) {
         const alpha = Math.min(1, value / (peak || 1));
@@ -146,9 +158,12 @@
       if (!board.top.length) out.append(el("p", "This latent never fired on the scanned rows.", "note"));
       for (const ctx of board.top) out.append(context(ctx, peak));
     }
-    out.append(el("h4", "Activation histogram (nonzero activations)"));
     const plot = el("div", null, "histogram");
-    out.append(plot);
+    if (board.hist.counts.length) {
+      out.append(el("h4", "Activation histogram (nonzero activations)"), plot);
+    } else if (!board.top) {
+      out.append(el("p", "This latent never fired on the scanned rows.", "note"));
+    }
     if (board.promoted || board.suppressed) {
       const tokens = el("div", null, "tokens");
       if (board.promoted) tokens.append(tokenTable("Promoted tokens (logit per unit)", board.promoted));
@@ -192,6 +207,7 @@
   }
 
   search.addEventListener("input", renderList);
+  hideDeadBox.addEventListener("change", renderList);
   for (const th of document.querySelectorAll("#feature-table th")) {
     th.addEventListener("click", () => {
       const key = th.dataset.key;

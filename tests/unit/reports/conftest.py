@@ -6,6 +6,8 @@ import json
 
 import numpy as np
 import pytest
+import torch
+from safetensors.torch import load_file, save_file
 
 import saekit
 from saekit.artifacts import EVAL_REPORT
@@ -20,10 +22,22 @@ SCRIPT = "<script>alert(1)</script>"
 IMAGE = '"><img src=x onerror=alert(2)>'
 UNICODE = "Ω≈ç√∫ 日本語 \u202etxet desrever\u202c 🙂 zero\u200bwidth"
 HOSTILE = [SCRIPT, IMAGE, UNICODE]
+DEAD_LATENT = 7
+LINE_SEPARATED = "lakes\u2028and seas"
 CORPUS = [
     f"Paragraph {i}: the river {word} past {SCRIPT} and {IMAGE} while {UNICODE} stays."
     for i, word in enumerate(["flows", "runs", "bends", "floods", "winds", "dries"] * 12)
 ]
+
+
+def _kill_latent(sae, folder, latent: int) -> None:
+    """Make one latent dead (it never fires), in the saved dictionary and in `sae`."""
+    path = folder / "sae_weights.safetensors"
+    weights = load_file(path)
+    weights["b_enc"][latent] = -1e4
+    save_file(weights, path)
+    with torch.no_grad():
+        sae.b_enc[latent] = -1e4
 
 
 @pytest.fixture(scope="session")
@@ -36,6 +50,7 @@ def text_run(tiny_lm, tmp_path_factory):
         d_sae=64, k=4, tokens=30_000, batch_size=256, hook_name=HOOK, log_to="jsonl", log_every=5
     )
     (sae,) = train(StoreSource(store, [HOOK]), config, root / "sae")
+    _kill_latent(sae, root / "sae", DEAD_LATENT)
     (root / "sae" / EVAL_REPORT).write_text(saekit.evaluate(sae, store).to_json())
     feature_stats(sae, store).save(root / "sae")
     return root, store, sae
@@ -86,7 +101,9 @@ def analyses(tmp_path_factory):
         "explanation": f"rivers {SCRIPT} {UNICODE}",
         "scores": {"detection": {"auroc": 0.8}},
     }
-    (folder / "results.jsonl").write_text(json.dumps(record) + "\n{torn")
+    raw = {"latent": 5, "explanation": LINE_SEPARATED, "scores": {}}  # U+2028 unescaped
+    lines = [json.dumps(record), json.dumps(raw, ensure_ascii=False), "{torn"]
+    (folder / "results.jsonl").write_text("\n".join(lines), encoding="utf-8")
     return folder
 
 

@@ -99,3 +99,68 @@ def test_hostile_text_renders_as_text(page):
     assert page.page.alerts == []
     assert page.js("document.querySelectorAll('img[src=x], #dashboard script').length") == 0
     assert page.js("document.querySelectorAll('script').length") == 4  # the report's own
+
+
+FEATURES = "JSON.parse(document.getElementById('report-data').textContent).features"
+SHOWN_IDS = "[...document.querySelectorAll('#feature-table tbody tr')].map(r => r.dataset.latent)"
+
+
+def test_an_exact_latent_id_comes_first_and_hash_id_shows_only_it(page):
+    page.type("#search", "2")
+    page.wait_for(f"{SHOWN_IDS}[0] === '2'", "latent 2 first")
+    assert len(page.js(SHOWN_IDS)) > 1  # 12, 20, 21, ... still listed after it
+    page.type("#search", "#")  # the box now reads "2#": matches nothing
+    page.js(
+        "(() => { const s = document.getElementById('search'); s.value = '#2';"
+        " s.dispatchEvent(new Event('input')); })()"
+    )
+    page.wait_for(f"{ROWS} === 1", "only latent 2")
+    assert page.js(SHOWN_IDS) == ["2"]
+
+
+def test_dead_latents_can_be_hidden_and_their_dashboard_has_no_empty_histogram(page):
+    dead = page.js(f"{FEATURES}.filter(f => f.density === 0).map(f => f.id)")
+    total = page.js(ROWS)
+    assert dead, "the fixture's dictionary has dead latents"
+    page.js(
+        "(() => { const s = document.getElementById('search'); s.value = '#" + str(dead[0]) + "';"
+        " s.dispatchEvent(new Event('input')); })()"
+    )
+    page.wait_for(f"{ROWS} === 1", "the dead latent")
+    page.click("#feature-table tbody tr")
+    page.wait_for("document.querySelector('#dashboard h3') !== null", "its dashboard")
+    text = page.js("document.getElementById('dashboard').textContent")
+    assert "never fired" in text and "histogram" not in text.lower()
+    page.js(
+        "(() => { const s = document.getElementById('search'); s.value = '';"
+        " s.dispatchEvent(new Event('input')); })()"
+    )
+    page.click("#hide-dead")
+    page.wait_for(f"{ROWS} === {total - len(dead)}", "the list without dead latents")
+
+
+def test_the_list_stays_in_view_beside_a_long_dashboard(page):
+    page.click("th[data-key=max]")
+    page.click("#feature-table tbody tr")
+    page.wait_for("document.querySelectorAll('#dashboard .context').length > 0", "a dashboard")
+    page.js(  # the dashboard's end at the window's bottom: far below the list's own top
+        "window.scrollTo(0, document.getElementById('dashboard').getBoundingClientRect().bottom"
+        " + window.scrollY - window.innerHeight)"
+    )
+    page.pump(0.2)
+    top = page.js("document.querySelector('.list').getBoundingClientRect().top")
+    assert page.js("window.scrollY") > 400 and 0 <= top <= 20
+
+
+def test_the_policy_blocks_injected_scripts_and_eval(page):
+    page.js(
+        "(() => { const s = document.createElement('script');"
+        " s.textContent = 'window.injected = 1';"
+        " document.body.append(s); })()"
+    )
+    page.pump(0.2)
+    assert page.js("window.injected === undefined")
+    assert (
+        page.js("(() => { try { eval('1'); return 'ran'; } catch (e) { return 'blocked'; } })()")
+        == "blocked"
+    )

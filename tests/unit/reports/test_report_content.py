@@ -2,11 +2,14 @@
 embedded data that validates against its schema, contexts whose activations are the
 dictionary's own, nothing fetched from a network, and a Neuronpedia-style export."""
 
+import base64
+import hashlib
 import json
 import re
 from pathlib import Path
 
 import jsonschema
+import numpy as np
 import pytest
 import torch
 
@@ -15,7 +18,7 @@ from saekit.reports.build import unpacked
 from saekit.reports.schema import DASHBOARDS, FEATURES
 from saekit.sae import DictionaryConfig, save
 from saekit.sae.registry import build
-from tests.unit.reports.conftest import HOOK, SCRIPT, UNICODE
+from tests.unit.reports.conftest import HOOK, LINE_SEPARATED, SCRIPT, UNICODE
 
 
 def embedded(page: str, element: str) -> dict:
@@ -137,3 +140,51 @@ def test_bad_inputs_get_clear_errors(text_run, tmp_path):
     save(other_hook, tmp_path / "elsewhere")
     with pytest.raises(ValueError, match="pass a store harvested at that hook"):
         build_report(ReportConfig(str(tmp_path / "elsewhere"), str(root / "acts")))
+
+
+def test_a_mailed_report_holds_no_path_of_the_machine_that_built_it(full_report, text_run):
+    root, _, _ = text_run
+    page = full_report.path.read_text()
+    for private in {str(root), str(full_report.path.parent), str(Path.home()), "/tmp/"}:
+        assert private not in page
+    assert re.search(r"<th>folder</th><td>acts</td>", page)  # by name, not by full path
+
+
+def test_config_and_provenance_are_tables_of_the_fields_that_apply(full_report):
+    page = full_report.path.read_text()
+    summary = page[page.index('<section id="summary">') : page.index('<section id="features">')]
+    assert "{&#39;" not in summary and "{'" not in summary  # no dict repr
+    assert "<th>saekit_version</th>" in summary and "<th>git_commit</th>" in summary
+    assert "<th>k</th><td>4</td>" in summary
+    assert "l1_coefficient" not in summary and "jumprelu" not in summary  # TopK ignores them
+
+
+def test_a_table_without_resamples_shows_no_interval(full_report):
+    page = full_report.path.read_text()
+    section = page[page.index('<section id="disentanglement">') :]
+    rows = re.findall(r"<tr><td>mig</td>.*?</tr>", section[: section.index("</section>")])
+    assert rows and all(row.endswith("<td></td></tr>") for row in rows)  # resamples 0
+
+
+def test_heatmap_ticks_are_whole_numbers():
+    from saekit.reports.plots import heatmap_figure
+
+    figure = heatmap_figure(np.random.default_rng(0).random((5, 3)), "nmi", "factor", "latent")
+    for ticks in (figure.axes[0].get_xticks(), figure.axes[0].get_yticks()):
+        assert len(ticks) and np.all(ticks == np.round(ticks))
+
+
+def test_an_explanation_holding_a_raw_line_separator_is_shown(full_report):
+    features = embedded(full_report.path.read_text(), "report-data")["features"]
+    assert next(f for f in features if f["id"] == 5)["explanation"] == LINE_SEPARATED
+
+
+def test_the_policy_allows_only_the_reports_own_scripts(full_report):
+    page = full_report.path.read_text()
+    policy = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', page).group(1)
+    assert "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
+    assert "unsafe-eval" not in policy
+    scripts = re.findall(r"<script>(.*?)</script>", page, re.S)  # the executable ones
+    for script in scripts:
+        digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+        assert f"'sha256-{digest}'" in policy
