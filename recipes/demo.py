@@ -56,7 +56,11 @@ def train_and_evaluate(model, store: saekit.ActivationStore, out: Path) -> Dicti
     write_text_atomic(out / EVAL_REPORT, report.to_json())
     rec, lm = report.reconstruction, report.lm
     print(f"\nTopK SAE ({shape.d_sae} latents, k={shape.k}) at {hook}, saved in {out}")
-    print(f"  FVU {rec.fvu:.3f}  L0 {rec.l0:.1f}  dead {rec.dead_fraction:.1%}")
+    print(f"  evaluated on {report.rows_used}")
+    print(
+        f"  FVU {rec.fvu:.3f} (standardised {rec.fvu_standardized:.3f})  L0 {rec.l0:.1f}  "
+        f"dead {rec.dead_fraction:.1%}"
+    )
     print(
         f"  next-token CE clean {lm.ce_clean:.3f}, spliced {lm.ce_spliced:.3f}, "
         f"zero-ablated {lm.ce_zero_ablated:.3f}: loss recovered {lm.loss_recovered_zero:.1%}"

@@ -47,8 +47,9 @@ def main() -> None:
     agreement = classifier_agreement(model, sae, held_out)
     rec = report.reconstruction
     print(
-        f"TopK SAE ({args.width} latents, k={args.k}) at {HOOK}: FVU {rec.fvu:.3f}, "
-        f"L0 {rec.l0:.1f}, dead {rec.dead_fraction:.1%}; on {agreement.images} held-out crops "
+        f"TopK SAE ({args.width} latents, k={args.k}) at {HOOK}, on {report.rows_used}: "
+        f"FVU {rec.fvu:.3f} (standardised {rec.fvu_standardized:.3f}), L0 {rec.l0:.1f}, "
+        f"dead {rec.dead_fraction:.1%}; on {agreement.images} held-out crops "
         f"top-1 class kept {agreement.top1_agreement:.1%}, "
         f"top-5 overlap {agreement.top5_overlap:.1%}"
     )

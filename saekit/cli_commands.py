@@ -79,6 +79,7 @@ def eval(args: argparse.Namespace) -> int:
     report = evaluate(dictionary, store, model, max_rows=args.max_rows, lm_windows=args.lm_windows)
     write_text_atomic(Path(args.dictionary) / EVAL_REPORT, report.to_json())
     print(report.to_json())
+    print(f"evaluated on {report.rows_used}")
     if args.feature_stats:
         print(f"feature statistics: {feature_stats(dictionary, store).save(args.dictionary)}")
     return 0

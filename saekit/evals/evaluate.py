@@ -2,6 +2,7 @@
 
 import json
 from dataclasses import asdict, dataclass
+from typing import NamedTuple
 
 import torch
 
@@ -11,6 +12,7 @@ from saekit.evals.reconstruction import ReconstructionStats, reconstruction_stat
 from saekit.models import LanguageModel
 from saekit.sae import Dictionary
 from saekit.store import ActivationStore
+from saekit.store.holdout import HeldOut
 
 
 @dataclass
@@ -18,13 +20,36 @@ class EvalReport:
     reconstruction: ReconstructionStats
     lm: LossRecovered | None
     """None when no model was given."""
+    rows_used: str = "every row"
+    """Which rows and windows were evaluated (held-out ones when the dictionary recorded them)."""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=1)
 
 
-def store_windows(store: ActivationStore, model: LanguageModel, n_windows: int):
-    """Rebuild the first `n_windows` token windows the store was harvested from."""
+class EvalRows(NamedTuple):
+    store: ActivationStore
+    """The rows evaluated (a view of the store)."""
+    first_window: int
+    """The first token window they come from."""
+    description: str
+
+
+def evaluation_rows(dictionary: Dictionary, store: ActivationStore) -> EvalRows:
+    """The rows the dictionary was not trained on, when it recorded them for this store; else
+    every row (said so in the description)."""
+    recorded = dictionary.cfg.held_out
+    if recorded is None:
+        return EvalRows(store, 0, "every row (the dictionary recorded no held-out rows)")
+    held_out = HeldOut(**recorded)
+    if not held_out.applies_to(store):
+        return EvalRows(store, 0, "every row (the dictionary was trained on another store)")
+    view = store.rows_between(held_out.first_row, len(store))
+    return EvalRows(view, held_out.first_window, held_out.describe())
+
+
+def store_windows(store: ActivationStore, model: LanguageModel, n_windows: int, first: int = 0):
+    """Rebuild `n_windows` of the token windows the store was harvested from, from `first`."""
     cfg = store.manifest.config
     if cfg.get("data") in (None, "<list>"):
         raise ValueError(
@@ -32,7 +57,10 @@ def store_windows(store: ActivationStore, model: LanguageModel, n_windows: int):
             "be rebuilt for the LM evaluation"
         )
     texts = load_texts(cfg["data"], seed=cfg["seed"])
-    return pack_windows(texts, model.tokenizer, cfg["context_length"], n_windows, cfg["bos"])
+    packed = pack_windows(
+        texts, model.tokenizer, cfg["context_length"], first + n_windows, cfg["bos"]
+    )
+    return packed.split(first)[1]
 
 
 def mean_activation(store: ActivationStore, hook: str, max_rows: int = 50_000) -> torch.Tensor:
@@ -53,16 +81,18 @@ def evaluate(
     max_rows: int = 100_000,
     lm_windows: int = 32,
 ) -> EvalReport:
-    """Reconstruction metrics on the store; with `model`, next-token loss with the dictionary
-    spliced in at its hook, against zero- and mean-ablation (special tokens excluded)."""
-    reconstruction = reconstruction_stats(dictionary, store, max_rows=max_rows)
+    """Reconstruction metrics on the store's held-out rows (every row if the dictionary recorded
+    none for it); with `model`, next-token loss with the dictionary spliced in at its hook on
+    the held-out windows, against zero- and mean-ablation (special tokens excluded)."""
+    rows = evaluation_rows(dictionary, store)
+    reconstruction = reconstruction_stats(dictionary, rows.store, max_rows=max_rows)
     lm = None
     if model is not None:
         hook = dictionary.cfg.hook_name or store.hooks[0]
         if dictionary.cfg.is_transcoder:
             raise ValueError("loss recovered splices autoencoders only, not transcoders")
-        windows = store_windows(store, model, lm_windows)
+        windows = store_windows(store, model, lm_windows, rows.first_window)
         lm = loss_recovered(
             model, dictionary, windows.tokens, windows.special, mean_activation(store, hook), hook
         )
-    return EvalReport(reconstruction, lm)
+    return EvalReport(reconstruction, lm, rows.description)

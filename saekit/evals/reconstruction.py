@@ -19,6 +19,9 @@ class ReconstructionStats:
     """Mean per-row squared error (summed over features)."""
     fvu: float
     """Fraction of variance unexplained: sum of squared errors / total variance."""
+    fvu_standardized: float
+    """The FVU with every dimension scaled to unit variance (the mean over dimensions of each
+    one's FVU), so that a few high-variance dimensions cannot dominate it."""
     l0: float
     """Mean active latents per row."""
     dead_fraction: float
@@ -51,29 +54,33 @@ def reconstruction_stats(
     hook_out = hook_out or dictionary.cfg.hook_name_out or hook
     device = next(dictionary.parameters()).device
     fires = torch.zeros(dictionary.cfg.d_sae, dtype=torch.long, device=device)
-    sq_err = active = rows = 0.0
-    sum_y = sum_y2 = None
+    active = rows = 0.0
+    sum_y = sum_y2 = sq_err = None
     for batch in store.batches([hook, hook_out], batch_size, shuffle=False):
         x = batch[hook].to(device, torch.float32)
         y = batch[hook_out].to(device, torch.float32)
         out = dictionary(x)
-        sq_err += float((out.reconstruction - y).pow(2).sum())
+        err = (out.reconstruction - y).pow(2).sum(0, dtype=torch.float64)
+        sq_err = err if sq_err is None else sq_err + err
         on = out.latents > 0
         fires += on.sum(0)
         active += float(on.sum())
         rows += x.shape[0]
-        sum_y = y.sum(0) if sum_y is None else sum_y + y.sum(0)
-        sum_y2 = y.pow(2).sum(0) if sum_y2 is None else sum_y2 + y.pow(2).sum(0)
+        y_sum, y2_sum = y.sum(0, dtype=torch.float64), y.pow(2).sum(0, dtype=torch.float64)
+        sum_y = y_sum if sum_y is None else sum_y + y_sum
+        sum_y2 = y2_sum if sum_y2 is None else sum_y2 + y2_sum
         if rows >= max_rows:
             break
     if rows == 0:
         raise ValueError("the store holds no rows to evaluate on")
-    total_variance = float((sum_y2 - sum_y.pow(2) / rows).sum())
+    variance = (sum_y2 - sum_y.pow(2) / rows).clamp_min(0)  # per dimension, times rows
+    varying = variance > 1e-12 * float(variance.max())
     density = fires.float().cpu() / rows
     return ReconstructionStats(
         rows=int(rows),
-        mse=sq_err / rows,
-        fvu=sq_err / max(total_variance, 1e-12),
+        mse=float(sq_err.sum()) / rows,
+        fvu=float(sq_err.sum()) / max(float(variance.sum()), 1e-12),
+        fvu_standardized=float((sq_err[varying] / variance[varying]).mean()),
         l0=active / rows,
         dead_fraction=float((density == 0).float().mean()),
         dense_fraction=float((density > DENSE_THRESHOLD).float().mean()),

@@ -15,7 +15,6 @@ from saekit.sae import Dictionary
 from saekit.store import ActivationStore
 
 
-
 @dataclass
 class RunSummary:
     model: str
@@ -102,7 +101,11 @@ def _evaluation(path: Path) -> list[tuple[str, str]]:
     rec, lm = report["reconstruction"], report.get("lm")
     rows = [
         ("rows evaluated", f"{rec['rows']:,}"),
-        ("FVU", f"{rec['fvu']:.4f}"),
+        ("evaluated on", report.get("rows_used", "every row")),
+        (
+            "FVU (standardised)",
+            f"{rec['fvu']:.4f} ({rec.get('fvu_standardized', float('nan')):.4f})",
+        ),
         ("L0", f"{rec['l0']:.1f}"),
         ("dead latents", f"{rec['dead_fraction']:.1%}"),
         ("dense latents", f"{rec['dense_fraction']:.1%}"),

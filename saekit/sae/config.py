@@ -58,6 +58,9 @@ class DictionaryConfig:
     """Target hook of a transcoder (default: reconstruct the input)."""
     model_name: str | None = field(default=None, metadata=FROM_DATA)
     """The model the activations came from (recorded, not used)."""
+    held_out: dict[str, Any] | None = field(default=None, metadata=FROM_DATA)
+    """The rows of its training store kept out of training (`saekit.store.holdout.HeldOut`);
+    evaluations on that store use them."""
 
     def __post_init__(self) -> None:
         from saekit.sae.registry import dictionary_class  # the registry imports this module

@@ -2,6 +2,7 @@
 
 import logging
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -23,9 +24,11 @@ class ActivationStore:
     """A harvested store. Rows are aligned across hooks: row i of every hook is the same token
     (or image position), described by `tokens`, `positions` and `windows` (window index)."""
 
-    def __init__(self, folder: Path, manifest: Manifest):
+    def __init__(self, folder: Path, manifest: Manifest, local: list[slice] | None = None):
         self.folder = folder
         self.manifest = manifest
+        self._local = local
+        """In a view (`rows_between`), the rows of each listed shard that belong to it."""
 
     @classmethod
     def open(cls, folder: str | Path, verify: Verify = "sha256") -> "ActivationStore":
@@ -68,7 +71,25 @@ class ActivationStore:
         return self.manifest.hooks[hook].d
 
     def shard(self, index: int) -> dict[str, Tensor]:
-        return read_shard(self.folder / self.manifest.shards[index].file)
+        tensors = read_shard(self.folder / self.manifest.shards[index].file)
+        if self._local is None:
+            return tensors
+        return {k: v[self._local[index]] for k, v in tensors.items()}
+
+    def rows_between(self, start: int, stop: int) -> "ActivationStore":
+        """Rows `start .. stop - 1` as a store of their own: a view over the same shard files
+        (nothing is copied) that every reader of a store accepts."""
+        if not 0 <= start <= stop <= len(self):
+            raise ValueError(f"rows {start}..{stop} are not within the store's {len(self)}")
+        shards, local = [], []
+        for index, shard in enumerate(self.manifest.shards):
+            first, end = int(self._shard_starts[index]), int(self._shard_ends[index])
+            low, high = max(start, first), min(stop, end)
+            if low < high:
+                offset = self._local[index].start if self._local else 0
+                shards.append(replace(shard, rows=high - low))
+                local.append(slice(offset + low - first, offset + high - first))
+        return ActivationStore(self.folder, replace(self.manifest, shards=shards), local)
 
     def _column(self, key: str) -> Tensor:
         return torch.cat([self.shard(i)[key] for i in range(len(self.manifest.shards))])

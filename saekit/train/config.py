@@ -66,6 +66,10 @@ class TrainConfig:
     vs 0.512, store 0.110 vs 0.110) or better (medium 0.151 vs 0.153); 1/2 and 1/8 land between."""
     geometric_median_init: bool = True
     """Initialise b_dec at the geometric median of the first batch (autoencoders)."""
+    holdout: float = 0.1
+    """Share of a store's windows (the last ones) kept out of training, so that `saekit eval`
+    and the report measure the dictionary on text it never saw (0: train on every row; arrays
+    and live training hold nothing out)."""
     checkpoint_every: int = 0
     """Write a resumable checkpoint every N steps (0: only at the end)."""
     seed: int = 0
@@ -96,6 +100,8 @@ class TrainConfig:
             raise ValueError(f"input_norm must be > 0, got {self.input_norm}")
         if self.lr is not None and self.lr <= 0:
             raise ValueError(f"lr must be > 0, got {self.lr}")
+        if not 0 <= self.holdout < 1:
+            raise ValueError(f"holdout must be in [0, 1), got {self.holdout}")
         if not 0 <= self.decay_start <= 1:
             raise ValueError(f"decay_start must be in [0, 1], got {self.decay_start}")
 

@@ -15,6 +15,7 @@ from torch import Tensor
 from saekit.artifacts import STORE_MANIFEST
 from saekit.provenance import file_sha256, fingerprint
 from saekit.store import ActivationStore
+from saekit.store.holdout import HeldOut, hold_out
 
 Batch = dict[str, Tensor]
 ALL = slice(None)
@@ -89,9 +90,18 @@ class StoreSource:
 
     store: ActivationStore
     hooks: list[str] = field(default_factory=list)
+    held_out: HeldOut | None = None
+    """The store's rows kept out of training (the source's store is then a view without them)."""
 
     def __post_init__(self) -> None:
         self.hooks = self.store._check_hooks(self.hooks or self.store.hooks)
+
+    def without_held_out(self, fraction: float) -> "StoreSource":
+        """This source on the store's training windows only, the last `fraction` held out."""
+        if fraction == 0 or self.held_out is not None:
+            return self
+        split = hold_out(self.store, fraction)
+        return StoreSource(self.store.rows_between(0, split.first_row), self.hooks, split)
 
     def dim(self, hook: str) -> int:
         return self.store.d(hook)

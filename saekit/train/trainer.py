@@ -20,7 +20,7 @@ from saekit.train.config import TrainConfig
 from saekit.train.init import geometric_median, norm_scale
 from saekit.train.metrics_log import NoLogger, make_logger
 from saekit.train.optimizers import ScheduleFree, make_optimizer
-from saekit.train.sources import ALL, Batch, BatchSource
+from saekit.train.sources import ALL, Batch, BatchSource, StoreSource
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +94,9 @@ class Trainer:
             d_out=d_out if transcoder else None,
             hook_name=self.hook,
             model_name=model_name,
+            held_out=held_out.to_dict()
+            if (held_out := getattr(source, "held_out", None))
+            else None,
         )
 
     # -- state -------------------------------------------------------------------------------
@@ -271,11 +274,14 @@ def train(
     share of the dictionaries (e.g. one hook point each) on the full batches."""
     configs = [configs] if isinstance(configs, TrainConfig) else list(configs)
     outs = [outs] if isinstance(outs, str | Path) else list(outs)
-    if len(configs) != len(outs) or len({(c.batch_size, c.seed, c.tokens) for c in configs}) != 1:
+    shared = {(c.batch_size, c.seed, c.tokens, c.holdout) for c in configs}
+    if len(configs) != len(outs) or len(shared) != 1:
         raise ValueError(
             "train several dictionaries with one output folder each and the same "
-            "batch_size, seed and tokens"
+            "batch_size, seed, tokens and holdout"
         )
+    if isinstance(source, StoreSource):
+        source = source.without_held_out(configs[0].holdout)
     pairs = list(zip(configs, outs, strict=True))
     if distributed.active and distribute_dictionaries:
         pairs, distributed = pairs[distributed.rank :: distributed.world], Distributed()

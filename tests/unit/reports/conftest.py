@@ -12,7 +12,7 @@ from safetensors.torch import load_file, save_file
 import saekit
 from saekit.artifacts import EVAL_REPORT
 from saekit.cli import main as cli
-from saekit.evals.feature_stats import feature_stats
+from saekit.evals.feature_stats import FeatureStats, feature_stats
 from saekit.reports import DashboardConfig, ReportConfig, build_report
 from saekit.train import StoreSource, train
 from tests.unit.train.commands import train_config
@@ -57,7 +57,14 @@ def text_run(tiny_lm, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def analyses(tmp_path_factory):
+def explained_latent(text_run) -> int:
+    """The latent the auto-interp record explains: the densest, so it has contexts to show."""
+    root, _, _ = text_run
+    return int(FeatureStats.load(root / "sae").density.argmax())
+
+
+@pytest.fixture(scope="session")
+def analyses(tmp_path_factory, explained_latent):
     folder = tmp_path_factory.mktemp("analyses")
     probes = [{"concept": "sentiment", "accuracy": [0.5, 0.8, 0.95], "depth": 2, "threshold": 0.9}]
     (folder / "probes.json").write_text(json.dumps(probes))
@@ -97,11 +104,11 @@ def analyses(tmp_path_factory):
         ]
     )
     record = {
-        "latent": 3,
+        "latent": explained_latent,
         "explanation": f"rivers {SCRIPT} {UNICODE}",
         "scores": {"detection": {"auroc": 0.8}},
     }
-    raw = {"latent": 5, "explanation": LINE_SEPARATED, "scores": {}}  # U+2028 unescaped
+    raw = {"latent": DEAD_LATENT, "explanation": LINE_SEPARATED, "scores": {}}  # U+2028 unescaped
     lines = [json.dumps(record), json.dumps(raw, ensure_ascii=False), "{torn"]
     (folder / "results.jsonl").write_text("\n".join(lines), encoding="utf-8")
     return folder

@@ -18,7 +18,7 @@ from saekit.reports.build import unpacked
 from saekit.reports.schema import DASHBOARDS, FEATURES
 from saekit.sae import DictionaryConfig, save
 from saekit.sae.registry import build
-from tests.unit.reports.conftest import HOOK, LINE_SEPARATED, SCRIPT, UNICODE
+from tests.unit.reports.conftest import DEAD_LATENT, HOOK, LINE_SEPARATED, SCRIPT, UNICODE
 
 
 def embedded(page: str, element: str) -> dict:
@@ -104,7 +104,7 @@ def test_hostile_text_is_escaped_in_the_html(full_report):
     assert "rivers \\u003cscript\\u003ealert(1)\\u003c/script\\u003e" in page  # in the data, inert
 
 
-def test_neuronpedia_export_has_parallel_arrays_and_the_explanation(full_report):
+def test_neuronpedia_export_has_parallel_arrays_and_the_explanation(full_report, explained_latent):
     folder = full_report.path.parent / "neuronpedia"
     records = {int(p.stem): json.loads(p.read_text()) for p in folder.glob("*.json")}
     assert len(records) == full_report.latents
@@ -115,8 +115,9 @@ def test_neuronpedia_export_has_parallel_arrays_and_the_explanation(full_report)
         for activation in record["activations"]:
             assert len(activation["tokens"]) == len(activation["values"])
             assert activation["maxValue"] == max(activation["values"])
-    assert records[3]["explanations"][0]["description"] == f"rivers {SCRIPT} {UNICODE}"
-    assert records[3]["explanations"][0]["score"] == 0.8
+    explanation = records[explained_latent]["explanations"][0]
+    assert explanation["description"] == f"rivers {SCRIPT} {UNICODE}"
+    assert explanation["score"] == 0.8
 
 
 def test_bad_inputs_get_clear_errors(text_run, tmp_path):
@@ -176,7 +177,7 @@ def test_heatmap_ticks_are_whole_numbers():
 
 def test_an_explanation_holding_a_raw_line_separator_is_shown(full_report):
     features = embedded(full_report.path.read_text(), "report-data")["features"]
-    assert next(f for f in features if f["id"] == 5)["explanation"] == LINE_SEPARATED
+    assert next(f for f in features if f["id"] == DEAD_LATENT)["explanation"] == LINE_SEPARATED
 
 
 def test_the_policy_allows_only_the_reports_own_scripts(full_report):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from saekit.sae import DictionaryConfig
 from saekit.train import TrainConfig
-from saekit.train.sources import ALL
+from saekit.train.sources import ALL, StoreSource
 
 
 def train_args(acts: Path, out: Path, **flags) -> list[str]:
@@ -28,11 +28,15 @@ class Crash(Exception):
     pass
 
 
-def crashing(source, after: int):
-    """The same source, raising (like a killed process) after `after` batches."""
+def crashing(source, after: int, holdout: float = TrainConfig.holdout):
+    """The same source (a store's held out as `train` holds it out), raising (like a killed
+    process) after `after` batches."""
+    if isinstance(source, StoreSource):
+        source = source.without_held_out(holdout)
 
     class Crashing:
         hooks, dim, fingerprint = source.hooks, source.dim, source.fingerprint
+        held_out = getattr(source, "held_out", None)
 
         def batches(self, batch_size, seed, start=0, part=ALL):
             for i, batch in enumerate(source.batches(batch_size, seed, start, part)):
