@@ -109,3 +109,17 @@ def test_standardised_fvu_is_the_mean_of_per_dimension_fvus(tmp_path):
     assert stats.fvu == pytest.approx(float(error.pow(2).sum() / centred.pow(2).sum()), rel=1e-4)
     assert stats.fvu_standardized == pytest.approx(float(per_dimension.mean()), rel=1e-4)
     assert stats.fvu_standardized > 2 * stats.fvu  # raw FVU mostly measures dimension 0
+
+
+def test_training_never_reads_a_held_out_row(tmp_path):
+    """Held-out rows poisoned with huge values: a dictionary that saw any of them is ruined."""
+    torch.manual_seed(0)
+    array = torch.randn(2000, 6)
+    array[1800:] *= 1e4  # the last 10 % of the windows (one row each)
+    store = import_array(array, tmp_path / "s", hook="h", shard_rows=256)
+    fvu = {}
+    for holdout in (0.1, 0.0):
+        config = train_config(d_sae=16, k=2, tokens=4000, batch_size=200, holdout=holdout)
+        (sae,) = train(StoreSource(store), config, tmp_path / f"sae{holdout}", progress=False)
+        fvu[holdout] = reconstruction_stats(sae, store.rows_between(0, 1800)).fvu
+    assert fvu[0.1] < 0.6 and fvu[0.0] > 100  # the control shows what one poisoned read does
