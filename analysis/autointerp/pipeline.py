@@ -189,15 +189,15 @@ def interpret(
     latents = parse_latents(cfg.latents, source.n_latents, cfg.examples.seed)
     done = {} if cfg.recompute else read_results(out)
     todo = [i for i in latents if i not in done]
+    seconds = {"examples": 0.0, "explain": 0.0} | dict.fromkeys(cfg.scorers, 0.0)
+    if not todo:  # nothing asked of any model or server
+        return InterpretRun(done, seconds)
     client = client or make_client(cfg, model)
     explainer = make_explainer(cfg, client, model, vocab)
     embedder = SentenceEmbedder()
     dictionary = getattr(source, "dictionary", None)
     scorers = make_scorers(cfg.scorers, client, model, embedder, cfg.examples.seed, dictionary)
     writer = ResultWriter(out)
-    seconds = {"examples": 0.0, "explain": 0.0} | {s.name: 0.0 for s in scorers}
-    if not todo:
-        return InterpretRun(done, seconds)
     start = time.perf_counter()
     found = collect_examples(
         source, store, todo, cfg.examples, embed=embedder.token_embedder(model.tokenizer)

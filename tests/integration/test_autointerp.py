@@ -23,20 +23,25 @@ SMALL = ExampleConfig(n_train=6, n_quantiles=3, test_per_quantile=2, n_random=4,
 
 
 def test_true_explanations_beat_shuffled_ones_under_the_embedding_scorer(smollm2, layer6_store):
+    """Pooled over three example draws (one draw of 8 features is too few pairs: its p-value
+    ranges 0.11-0.37 over seeds, the pooled one 2e-4-5e-4 over three sets of seeds)."""
     embedder = SentenceEmbedder()
     source = known_source(smollm2.tokenizer)
-    cfg = ExampleConfig(n_train=10, n_quantiles=5, test_per_quantile=2, n_random=6, n_hard=4)
     embed = embedder.token_embedder(smollm2.tokenizer)
-    found = collect_examples(source, layer6_store, range(source.n_latents), cfg, embed)
-    assert len(found.latents) >= 6, found.skipped
     scorer = EmbeddingScorer(embedder, smollm2.tokenizer)
     true = [f.explanation for f in KNOWN_FEATURES]
     right, wrong = [], []
-    for i, examples in found.latents.items():  # each feature's own explanation vs all others'
-        auc = [scorer.score(examples, text).metrics["roc_auc"] for text in true]
-        right.append(auc[i])
-        wrong.append(sum(auc[:i] + auc[i + 1 :]) / (len(auc) - 1))
-    assert wilcoxon(right, wrong, alternative="greater").pvalue < 0.05, (right, wrong)
+    for seed in range(3):
+        cfg = ExampleConfig(
+            n_train=10, n_quantiles=5, test_per_quantile=4, n_random=10, n_hard=10, seed=seed
+        )
+        found = collect_examples(source, layer6_store, range(source.n_latents), cfg, embed)
+        assert len(found.latents) >= 6, found.skipped
+        for i, examples in found.latents.items():  # its own explanation vs all the others'
+            auc = [scorer.score(examples, text).metrics["roc_auc"] for text in true]
+            right.append(auc[i])
+            wrong.append(sum(auc[:i] + auc[i + 1 :]) / (len(auc) - 1))
+    assert wilcoxon(right, wrong, alternative="greater").pvalue < 0.01, (right, wrong)
     assert sum(right) / len(right) > sum(wrong) / len(wrong) + 0.05
 
 
@@ -70,7 +75,8 @@ def test_pipeline_against_a_server_resumes_and_writes_no_key(
         (200, answer("[EXPLANATION]: words about places")),
         (200, answer("I am not sure.\nThese examples are all different.")),  # no marker
     ]
-    server.script.extend(explanations + [(200, answer("ok"))] * 38)
+    preflight = [(200, answer("yes"))]  # the one-token check before any work
+    server.script.extend(preflight + explanations + [(200, answer("ok"))] * 38)
     run = interpret(source, layer6_store, smollm2, tmp_path, cfg)
     records = [json.loads(line) for line in (tmp_path / RESULTS).read_text().splitlines()]
     assert sorted(r["latent"] for r in records) == latents

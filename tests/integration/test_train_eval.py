@@ -67,7 +67,10 @@ def test_eval_cli_writes_report_and_feature_stats(layer6_store, layer6_sae, smol
         == 0
     )
     report = json.loads((folder / "eval.json").read_text())
-    assert report["lm"] is None and report["reconstruction"]["rows"] >= 5000
+    held_out = json.loads((folder / "cfg.json").read_text())["saekit"]["config"]["held_out"]
+    assert report["rows_used"].startswith(f"held-out rows {held_out['first_row']}..")
+    assert report["lm"] is None
+    assert report["reconstruction"]["rows"] == min(5000, len(layer6_store) - held_out["first_row"])
     stats = FeatureStats.load(folder)
     assert stats.density.shape == (1152,) and float(stats.density.max()) <= 1
     busiest = int(stats.density.argmax())
