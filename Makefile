@@ -5,7 +5,7 @@ STAMP := $(VENV)/.saekit-installed
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: env demo test lint vision disentanglement circuits interpret bench-harvest bench-train bench-disentangle bench-circuits bench-autointerp clean
+.PHONY: env demo test test-fast lint vision disentanglement circuits interpret bench-harvest bench-train bench-disentangle bench-circuits bench-autointerp clean
 
 $(STAMP): pyproject.toml setup.py Makefile
 	python3 -m venv $(VENV)
@@ -26,6 +26,10 @@ demo: env
 
 test: lint
 	$(PY) -m pytest -q tests
+
+# The edit loop: unit tests only (tiny shapes; integration tests on the real model left out).
+test-fast: env
+	$(PY) -m pytest -q tests/unit
 
 lint: env
 	$(PY) -m ruff check saekit analysis recipes benchmarks tests

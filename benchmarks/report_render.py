@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.browser.driver import Browser  # noqa: E402
+from benchmarks.headless_browser import Browser  # noqa: E402
 
 ROWS = "document.querySelectorAll('#feature-table tbody tr').length"
 

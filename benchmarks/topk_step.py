@@ -11,7 +11,7 @@ import time
 import torch
 
 from saekit.sae import DictionaryConfig, build
-from saekit.sae.sparse_ops import auto_rank_dtype
+from saekit.sae.kernels.sparse_ops import auto_rank_dtype
 
 
 def main() -> None:

@@ -28,8 +28,8 @@ from saekit.analysis.disentanglement.table import (
     metric_table,
     save_table,
 )
+from saekit.analysis.factor_data.factor_sentences import factor_sentences
 from saekit.artifacts import EVAL_REPORT, write_text_atomic
-from saekit.data.factor_sentences import factor_sentences
 from saekit.evals.feature_stats import feature_stats, top_contexts
 from saekit.reports import ReportConfig, build_report
 from saekit.sae import Dictionary, DictionaryConfig

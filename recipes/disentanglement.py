@@ -16,13 +16,13 @@ from pathlib import Path
 import numpy as np
 
 from saekit.analysis.disentanglement import Uncertainty
+from saekit.analysis.factor_data.dsprites import DSprites
 from saekit.analysis.reference_models import (
     ReferenceTrainConfig,
     ScoringConfig,
     score_reference,
     train_reference,
 )
-from saekit.data.dsprites import DSprites
 
 MODELS = ("ae", "beta_vae", "qlae")
 TINY = dict(

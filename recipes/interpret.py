@@ -36,7 +36,7 @@ from saekit.analysis.autointerp.pipeline import (
 from saekit.analysis.autointerp.sources import DictionarySource, NeuronSource
 from saekit.analysis.autointerp.summary import summarise, summary_text
 from saekit.analysis.autointerp.vocab import vocab_projection
-from saekit.embeddings import SentenceEmbedder
+from saekit.analysis.embeddings import SentenceEmbedder
 from saekit.sae import load
 
 HOOK = "blocks.6.hook_resid_post"

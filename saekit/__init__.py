@@ -5,13 +5,9 @@ first use.
 """
 
 from importlib import import_module
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
 
-try:
-    __version__ = version("saekit")
-except PackageNotFoundError:  # a source tree on sys.path, not installed
-    __version__ = "0+unknown"
+from saekit.version import __version__
 
 _LAZY = {
     "load_model": "saekit.models",

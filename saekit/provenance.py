@@ -6,7 +6,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from saekit import __version__
+from saekit.version import __version__
 
 
 def git_commit() -> str | None:

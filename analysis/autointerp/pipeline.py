@@ -9,7 +9,6 @@ from typing import Literal, NamedTuple
 
 from tqdm.auto import tqdm
 
-from saekit import __version__
 from saekit.analysis.autointerp.clients import Client, LocalClient, OpenAIClient, OpenAIConfig
 from saekit.analysis.autointerp.examples import ExampleConfig, LatentExamples, collect_examples
 from saekit.analysis.autointerp.explainers import (
@@ -31,10 +30,11 @@ from saekit.analysis.autointerp.scorers import (
 )
 from saekit.analysis.autointerp.sources import LatentSource
 from saekit.analysis.autointerp.vocab import VocabTokens
-from saekit.embeddings import SentenceEmbedder
+from saekit.analysis.embeddings import SentenceEmbedder
 from saekit.models import LanguageModel
 from saekit.sae import Dictionary
 from saekit.store import ActivationStore
+from saekit.version import __version__
 
 EXPLAINERS = ("token-frequency", "vocab-projection", "llm")
 SCORERS = ("detection", "fuzzing", "embedding", "surprisal", "intervention")

@@ -16,7 +16,7 @@ from torch import Tensor
 
 from saekit.analysis.circuits.heads import head_points
 from saekit.analysis.circuits.tasks import Task
-from saekit.codes import discrete_codes
+from saekit.analysis.codes import discrete_codes
 from saekit.models import LanguageModel
 from saekit.sae import DictionaryConfig
 from saekit.train import ArraySource, TrainConfig, train

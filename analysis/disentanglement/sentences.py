@@ -11,7 +11,7 @@ import torch
 from saekit.analysis.disentanglement.settings import MetricOptions, Uncertainty
 from saekit.analysis.disentanglement.table import flat_scores, metric_table
 from saekit.analysis.disentanglement.uncertainty import Estimate
-from saekit.data.factor_sentences import FactorSentences
+from saekit.analysis.factor_data.factor_sentences import FactorSentences
 from saekit.models import LanguageModel
 from saekit.sae import Dictionary
 

@@ -17,8 +17,8 @@ from saekit.analysis.disentanglement import (
     factorvae_score,
 )
 from saekit.analysis.disentanglement.table import flat_scores, infomec_variants, metric_table
+from saekit.analysis.factor_data.dsprites import DSprites
 from saekit.analysis.reference_models.autoencoders import QLAE, BetaVAE, ReferenceAutoencoder
-from saekit.data.dsprites import DSprites
 
 CHUNK = 2048
 

@@ -7,13 +7,13 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from saekit.analysis.factor_data.dsprites import DSprites
 from saekit.analysis.reference_models.autoencoders import (
     AE,
     QLAE,
     BetaVAE,
     ReferenceAutoencoder,
 )
-from saekit.data.dsprites import DSprites
 
 QLAE_WEIGHT_DECAY = 0.1
 """AdamW weight decay the QLAE authors use; the AE and VAE baselines use none."""

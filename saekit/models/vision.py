@@ -11,7 +11,7 @@ from torch import Tensor
 
 from saekit.hooks import HookPoint
 from saekit.models.base import HookedModel
-from saekit.vision.mobilenet_v2 import MobileNetV2
+from saekit.models.mobilenet_v2 import MobileNetV2
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)

@@ -6,9 +6,9 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
-from saekit.sae.auxk_fused import AuxKCode, fused_auxk_loss
 from saekit.sae.base import Dictionary, TrainStepOutput, squared_error
-from saekit.sae.sparse_ops import (
+from saekit.sae.kernels.auxk_fused import AuxKCode, fused_auxk_loss
+from saekit.sae.kernels.sparse_ops import (
     GatheredPreActivations,
     LatentMajor,
     Ranked,
@@ -39,8 +39,8 @@ class TopKSAE(Dictionary):
     sparse_backward: bool = True
     """Train with the sparse kernels (False: the dense reference path, for tests)."""
     fused_auxk: bool = True
-    """Compute AuxK with the compiled kernel where it serves (`saekit.sae.auxk_fused`; False: the
-    autograd path, its reference)."""
+    """Compute AuxK with the compiled kernel where it serves (`saekit.sae.kernels.auxk_fused`;
+    False: the autograd path, its reference)."""
     rank_dtype: torch.dtype | None = None
     """Dtype of the ranking matmul while training (None: the weights'; the trainer sets
     bfloat16 per `TrainConfig.rank_precision`)."""

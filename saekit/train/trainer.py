@@ -14,7 +14,7 @@ from tqdm.auto import tqdm
 from saekit.distributed import SINGLE_PROCESS, Distributed
 from saekit.sae import Dictionary, DictionaryConfig, build, save
 from saekit.sae.base import TrainStepOutput, unit_rows_
-from saekit.sae.sparse_ops import auto_rank_dtype
+from saekit.sae.kernels.sparse_ops import auto_rank_dtype
 from saekit.train.checkpoint import load_checkpoint, save_checkpoint
 from saekit.train.config import TrainConfig
 from saekit.train.init import geometric_median, norm_scale

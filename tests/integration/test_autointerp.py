@@ -15,7 +15,7 @@ from saekit.analysis.autointerp.pipeline import InterpretConfig, interpret
 from saekit.analysis.autointerp.results import RESULTS
 from saekit.analysis.autointerp.scorers import EmbeddingScorer
 from saekit.analysis.autointerp.sources import DictionarySource
-from saekit.embeddings import SentenceEmbedder
+from saekit.analysis.embeddings import SentenceEmbedder
 from tests.unit.analysis.autointerp.fake_openai import FakeOpenAI, answer
 
 KEY = "sk-integration-secret-42"

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from saekit.analysis.disentanglement.sentences import pooled_activations, score_latents
-from saekit.data.factor_sentences import factor_sentences
+from saekit.analysis.factor_data.factor_sentences import factor_sentences
 
 from .conftest import HOOK
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 from scipy.stats import ttest_rel
 
-from saekit.embeddings import SentenceEmbedder
+from saekit.analysis.embeddings import SentenceEmbedder
 from saekit.evals.feature_stats import feature_stats, top_contexts
 from saekit.steer import generate, steer
 

@@ -8,7 +8,7 @@ import pytest
 from saekit.analysis.disentanglement.table import METRICS
 from saekit.analysis.probing.concepts import CONCEPT_SETS
 from saekit.cli import SUBCOMMANDS, build_parser
-from saekit.cli_args import dataclass_from_args
+from saekit.cli.args import dataclass_from_args
 from saekit.sae import ARCHITECTURES, DictionaryConfig
 from saekit.train import TrainConfig
 from saekit.train.live import LiveConfig

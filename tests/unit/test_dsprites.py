@@ -4,7 +4,7 @@ the image."""
 import numpy as np
 import pytest
 
-from saekit.data.dsprites import DSprites
+from saekit.analysis.factor_data.dsprites import DSprites
 
 DATA = DSprites()
 RNG = np.random.default_rng(0)

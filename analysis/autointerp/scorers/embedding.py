@@ -6,7 +6,7 @@ from transformers import PreTrainedTokenizerBase
 from saekit.analysis.autointerp.examples import LatentExamples
 from saekit.analysis.autointerp.scorers.base import ScoreResult, labelled
 from saekit.analysis.autointerp.scorers.metrics import roc_auc
-from saekit.embeddings import SentenceEmbedder
+from saekit.analysis.embeddings import SentenceEmbedder
 
 
 class EmbeddingScorer:

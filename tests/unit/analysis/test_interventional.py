@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from saekit.analysis.disentanglement.interventional import betavae_score, factorvae_score
-from saekit.data.dsprites import DSprites
+from saekit.analysis.factor_data.dsprites import DSprites
 
 SIZES = dict(num_train=300, num_eval=200, num_variance_estimate=2000)
 

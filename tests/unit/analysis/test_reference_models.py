@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from saekit.analysis.activity import vae_activity
+from saekit.analysis.factor_data.dsprites import DSprites
 from saekit.analysis.reference_models import ReferenceTrainConfig, train_reference
-from saekit.data.dsprites import DSprites
 
 DATA = DSprites(orientations=4, positions=8, size=16)
 

@@ -5,7 +5,9 @@ as text — no alert fires and no element is injected."""
 
 import pytest
 
-from tests.browser import driver  # PySide6-WebEngine is a dev dependency: never skipped
+from benchmarks import (
+    headless_browser as driver,  # PySide6-WebEngine is a dev dependency: never skipped
+)
 from tests.unit.reports.conftest import IMAGE, SCRIPT, UNICODE
 
 ROWS = "document.querySelectorAll('#feature-table tbody tr').length"

@@ -15,6 +15,7 @@ import torch
 from PIL import Image
 
 import saekit
+from benchmarks import headless_browser as driver
 from saekit.data.images import load_images
 from saekit.reports import DashboardConfig, ReportConfig, build_report
 from saekit.reports.build import unpacked
@@ -22,7 +23,6 @@ from saekit.reports.schema import DASHBOARDS, FEATURES
 from saekit.reports.vision import THUMBNAIL
 from saekit.sae import DictionaryConfig, save
 from saekit.sae.registry import build
-from tests.browser import driver
 
 HOOK = "features.17"
 

@@ -1,9 +1,10 @@
 import pytest
 import torch
 
-from saekit.sae import ARCHITECTURES, DictionaryConfig, build, load, save, sparse_ops
+from saekit.sae import ARCHITECTURES, DictionaryConfig, build, load, save
 from saekit.sae.batchtopk import batch_topk
-from saekit.sae.sparse_ops import (
+from saekit.sae.kernels import sparse_ops
+from saekit.sae.kernels.sparse_ops import (
     RADIX_SORT_LATENTS,
     LatentMajor,
     dense_decode,

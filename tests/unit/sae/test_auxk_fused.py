@@ -5,9 +5,10 @@ the kernel's 16 lanes; the reference wherever the kernel cannot serve."""
 import pytest
 import torch
 
-from saekit.sae import DictionaryConfig, auxk_fused, build
-from saekit.sae.auxk_fused import AuxKCode, fused_auxk_loss
-from saekit.sae.compiled import ENABLE_VARIABLE, kernel_library
+from saekit.sae import DictionaryConfig, build
+from saekit.sae.kernels import auxk_fused
+from saekit.sae.kernels.auxk_fused import AuxKCode, fused_auxk_loss
+from saekit.sae.kernels.compiled import ENABLE_VARIABLE, kernel_library
 
 from .kernel_marks import needs_kernel
 

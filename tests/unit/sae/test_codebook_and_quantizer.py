@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from saekit.codes import discrete_codes
+from saekit.analysis.codes import discrete_codes
 from saekit.data.toy import toy_superposition
 from saekit.sae import DictionaryConfig, build, load
 from saekit.sae.kmeans import kmeans, quantization_error

@@ -4,9 +4,9 @@ dtype it serves; None (the caller's fallback) where it does not."""
 import pytest
 import torch
 
-from saekit.sae import row_topk
-from saekit.sae.compiled import ENABLE_VARIABLE, kernel_library
-from saekit.sae.row_topk import compiled_topk_indices
+from saekit.sae.kernels import row_topk
+from saekit.sae.kernels.compiled import ENABLE_VARIABLE, kernel_library
+from saekit.sae.kernels.row_topk import compiled_topk_indices
 
 from .kernel_marks import needs_kernel
 

@@ -1,5 +1,5 @@
 """A compiled row top-k for the CPU (`row_topk.cpp`, AVX-512; built and loaded by
-`saekit.sae.compiled`).
+`saekit.sae.kernels.compiled`).
 
 `compiled_topk_indices` answers None wherever the kernel cannot serve (no compiler, a CPU
 without AVX-512, another dtype or layout, a k outside its range, fewer columns than k, NaN in
@@ -18,7 +18,7 @@ set.
 import torch
 from torch import Tensor
 
-from saekit.sae.compiled import kernel_library
+from saekit.sae.kernels.compiled import kernel_library
 
 MAX_K = 128
 """Largest k served: the kernel ranks 2k stripe maxima (at most 256) by counting."""

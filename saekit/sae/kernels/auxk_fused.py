@@ -1,6 +1,6 @@
 """AuxK's loss in two compiled calls (`auxk_fused.cpp`, AVX-512, float32 CPU; built and loaded
-by `saekit.sae.compiled`): the decode of the sampled rows' dead-latent code against the residual
-in the forward, every gradient it implies in the backward. The autograd path it replaces
+by `saekit.sae.kernels.compiled`): the decode of the sampled rows' dead-latent code against the
+residual in the forward, every gradient it implies in the backward. The autograd path it replaces
 (`TopKSAE._decode_code`: the gathered pre-activations and the sparse decode, ~60 small
 operations) is its reference and the fallback, and still does the work past `MAX_WORK`; at
 d_in 64 and batch 1024 those small operations were about a third of the training step."""
@@ -10,7 +10,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
-from saekit.sae.compiled import kernel_library
+from saekit.sae.kernels.compiled import kernel_library
 
 MAX_WORK = 2**23
 """The most multiply-adds a pass (code entries x (d_in + d_out)) for which the kernel is used: it

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from saekit.sae.row_topk import compiled_topk_indices
+from saekit.sae.kernels.row_topk import compiled_topk_indices
 
 RADIX_SORT_LATENTS = 2**16
 """Up to this many latents, a code's entries are grouped by latent with a 16-bit radix sort."""
@@ -159,8 +159,8 @@ class TopColumns(NamedTuple):
 def top_columns(x: Tensor, k: int) -> TopColumns:
     """`x.topk(k, dim=-1, sorted=False)` of a `[batch, width]` CPU matrix, the same entries up
     to ties at the k-th value, by the fastest exact way this machine has: the compiled kernel
-    (`saekit.sae.row_topk`: 5-7x PyTorch's top-k on the training shapes), else `staged_top_columns`
-    from width 2048, else PyTorch's top-k."""
+    (`saekit.sae.kernels.row_topk`), else `staged_top_columns` from width 2048, else PyTorch's
+    top-k."""
     indices = compiled_topk_indices(x, k)
     if indices is not None:
         return TopColumns(x.gather(1, indices), indices)

@@ -11,8 +11,8 @@ import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from saekit import cli_commands as run
-from saekit.cli_args import add_dataclass_arguments
+from saekit.cli import commands as run
+from saekit.cli.args import add_dataclass_arguments
 from saekit.defaults import DEFAULT_MODEL
 from saekit.errors import SaekitError
 
@@ -68,10 +68,10 @@ def _train(parser: argparse.ArgumentParser) -> None:
 
 
 def _config(cls_name: str, choices: Callable[[], dict] | None = None):
-    """Flags from one of `saekit.cli_configs`' dataclasses (choices from registries)."""
+    """Flags from one of `saekit.cli.configs`' dataclasses (choices from registries)."""
 
     def add(parser: argparse.ArgumentParser) -> None:
-        from saekit import cli_configs
+        from saekit.cli import configs as cli_configs
 
         cls = getattr(cli_configs, cls_name)
         add_dataclass_arguments(parser, cls, choices=choices() if choices else None)
@@ -82,7 +82,7 @@ def _config(cls_name: str, choices: Callable[[], dict] | None = None):
 def _disentangle(parser: argparse.ArgumentParser) -> None:
     from saekit.analysis.disentanglement.settings import MetricOptions, Uncertainty
     from saekit.analysis.disentanglement.table import METRICS
-    from saekit.cli_configs import DisentangleArgs
+    from saekit.cli.configs import DisentangleArgs
 
     add_dataclass_arguments(parser, DisentangleArgs, choices={"metrics": METRICS})
     add_dataclass_arguments(parser, MetricOptions)

@@ -6,7 +6,7 @@ import json
 import os
 
 from saekit.artifacts import EVAL_REPORT, write_text_atomic
-from saekit.cli_args import dataclass_from_args
+from saekit.cli.args import dataclass_from_args
 
 
 def _rank_device(requested: str | None) -> str:
@@ -149,7 +149,7 @@ def disentangle(args: argparse.Namespace) -> int:
         save_table,
         table_text,
     )
-    from saekit.cli_args import dataclass_from_args
+    from saekit.cli.args import dataclass_from_args
 
     path = Path(args.latents)
     latents = sparse.load_npz(path) if path.suffix == ".npz" else np.load(path)

@@ -1,1 +1,0 @@
-"""Small vision model definitions saekit carries itself (torchvision cannot be used here)."""
