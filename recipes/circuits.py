@@ -14,7 +14,8 @@ from pathlib import Path
 import torch
 
 from saekit import load_model
-from saekit.analysis.circuits.run import METHODS, CircuitsConfig, run_circuits, summary_lines
+from saekit.analysis.circuits.methods import METHODS
+from saekit.analysis.circuits.run import CircuitsConfig, run_circuits, summary_lines
 from saekit.analysis.circuits.tasks import TASKS
 
 

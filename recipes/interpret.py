@@ -26,11 +26,11 @@ from saekit.analysis.autointerp.examples import ExampleConfig, collect_examples
 from saekit.analysis.autointerp.explainers import LLMExplainer, TokenFrequencyExplainer
 from saekit.analysis.autointerp.ground_truth import KNOWN_FEATURES, known_source, shuffled
 from saekit.analysis.autointerp.latents import parse_latents
-from saekit.analysis.autointerp.pipeline import (
+from saekit.analysis.autointerp.pipeline import InterpretConfig, interpret
+from saekit.analysis.autointerp.scorers.registry import (
     DEFAULT_SCORERS,
     SCORERS,
-    InterpretConfig,
-    interpret,
+    ScorerInputs,
     make_scorers,
 )
 from saekit.analysis.autointerp.sources import DictionarySource, NeuronSource
@@ -92,7 +92,8 @@ def main() -> None:
     store = saekit.ActivationStore.open(store_path, verify="size")
     sae = load(sae_path)
     client = LocalClient(model)
-    scorers = make_scorers(list(DEFAULT_SCORERS), client, model, SentenceEmbedder(), seed=0)
+    inputs = ScorerInputs(client, model, SentenceEmbedder(), seed=0, dictionary=None)
+    scorers = make_scorers(DEFAULT_SCORERS, inputs)
     explainers = [TokenFrequencyExplainer(model.tokenizer)]
     explainers += [LLMExplainer(client, model.tokenizer)] if args.llm else []
     args.out.mkdir(parents=True, exist_ok=True)

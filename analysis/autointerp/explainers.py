@@ -3,6 +3,8 @@ latent's most frequent activating tokens and its top promoted tokens through the
 (the baselines every LLM explanation has to beat)."""
 
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import NamedTuple, Protocol
 
 from transformers import PreTrainedTokenizerBase
@@ -105,3 +107,43 @@ class LLMExplainer:
             text = parse_explanation(answer)
             out.append(Explanation(text or "", text is not None, answer))
         return out
+
+
+@dataclass(frozen=True)
+class ExplainerInputs:
+    """Everything an explainer may be built from."""
+
+    client: Client
+    tokenizer: PreTrainedTokenizerBase
+    vocab: dict[int, VocabTokens] | None
+    """Each latent's promoted tokens (None for neurons)."""
+    show_activations: bool = False
+
+
+ExplainerFactory = Callable[[ExplainerInputs], Explainer]
+
+
+def _vocab_projection(inputs: ExplainerInputs) -> Explainer:
+    if inputs.vocab is None:
+        raise ValueError("the vocab-projection explainer needs a dictionary (not neurons)")
+    return VocabProjExplainer(inputs.vocab)
+
+
+EXPLAINERS: dict[str, ExplainerFactory] = {
+    "token-frequency": lambda i: TokenFrequencyExplainer(i.tokenizer),
+    "vocab-projection": _vocab_projection,
+    "llm": lambda i: LLMExplainer(i.client, i.tokenizer, i.show_activations),
+}
+"""Explainer name -> how to build it (`--explainer` offers these; `register_explainer` adds)."""
+
+
+def register_explainer(name: str, factory: ExplainerFactory) -> None:
+    if name in EXPLAINERS:
+        raise ValueError(f"an explainer named {name!r} is already registered")
+    EXPLAINERS[name] = factory
+
+
+def make_explainer(name: str, inputs: ExplainerInputs) -> Explainer:
+    if name not in EXPLAINERS:
+        raise ValueError(f"unknown explainer {name!r}: choose from {list(EXPLAINERS)}")
+    return EXPLAINERS[name](inputs)

@@ -11,42 +11,30 @@ from tqdm.auto import tqdm
 
 from saekit.analysis.autointerp.clients import Client, LocalClient, OpenAIClient, OpenAIConfig
 from saekit.analysis.autointerp.examples import ExampleConfig, LatentExamples, collect_examples
-from saekit.analysis.autointerp.explainers import (
-    Explainer,
-    LLMExplainer,
-    TokenFrequencyExplainer,
-    VocabProjExplainer,
-)
+from saekit.analysis.autointerp.explainers import ExplainerInputs, make_explainer
 from saekit.analysis.autointerp.latents import parse_latents
 from saekit.analysis.autointerp.prompts import PROMPT_VERSION
 from saekit.analysis.autointerp.results import ResultWriter, read_results
-from saekit.analysis.autointerp.scorers import (
-    DetectionScorer,
-    EmbeddingScorer,
-    FuzzingScorer,
-    InterventionScorer,
-    Scorer,
-    SurprisalScorer,
+from saekit.analysis.autointerp.scorers.registry import (
+    DEFAULT_SCORERS,
+    ScorerInputs,
+    make_scorers,
 )
 from saekit.analysis.autointerp.sources import LatentSource
 from saekit.analysis.autointerp.vocab import VocabTokens
 from saekit.analysis.embeddings import SentenceEmbedder
 from saekit.models import LanguageModel
-from saekit.sae import Dictionary
 from saekit.store import ActivationStore
 from saekit.version import __version__
-
-EXPLAINERS = ("token-frequency", "vocab-projection", "llm")
-SCORERS = ("detection", "fuzzing", "embedding", "surprisal", "intervention")
-DEFAULT_SCORERS = ("detection", "fuzzing", "embedding", "surprisal")
 
 
 @dataclass
 class InterpretConfig:
     latents: str = "random:50"
     """Which latents: a range 0-99, a list 3,17,42, or random:N."""
-    explainer: Literal["token-frequency", "vocab-projection", "llm"] = "token-frequency"
-    """token-frequency and vocab-projection need no model; llm asks the client."""
+    explainer: str = "token-frequency"
+    """Who explains (`EXPLAINERS`): token-frequency and vocab-projection need no model; llm asks
+    the client."""
     scorers: list[str] = field(default_factory=lambda: list(DEFAULT_SCORERS))
     """Scorers to run (intervention, which steers the latent, is opt-in: it needs a dictionary
     and is the slowest)."""
@@ -110,46 +98,6 @@ def make_client(cfg: InterpretConfig, model: LanguageModel) -> Client:
     return LocalClient(model) if cfg.client == "local" else openai_client(cfg)
 
 
-def make_scorers(
-    names: list[str],
-    client: Client,
-    model: LanguageModel,
-    embedder: SentenceEmbedder,
-    seed: int,
-    dictionary: Dictionary | None = None,
-) -> list[Scorer]:
-    unknown = sorted(set(names) - set(SCORERS))
-    if unknown:
-        raise ValueError(f"unknown scorers {unknown}: choose from {list(SCORERS)}")
-    if "intervention" in names and dictionary is None:
-        raise ValueError("the intervention scorer steers a dictionary's latent: not for neurons")
-    made = {
-        "detection": lambda: DetectionScorer(client, model.tokenizer),
-        "fuzzing": lambda: FuzzingScorer(client, model.tokenizer, seed),
-        "embedding": lambda: EmbeddingScorer(embedder, model.tokenizer),
-        "surprisal": lambda: SurprisalScorer(model),
-        "intervention": lambda: InterventionScorer(model, dictionary),
-    }
-    return [made[n]() for n in names]
-
-
-def make_explainer(
-    cfg: InterpretConfig,
-    client: Client,
-    model: LanguageModel,
-    vocab: dict[int, VocabTokens] | None,
-) -> Explainer:
-    if cfg.explainer == "token-frequency":
-        return TokenFrequencyExplainer(model.tokenizer)
-    if cfg.explainer == "vocab-projection":
-        if vocab is None:
-            raise ValueError("the vocab-projection explainer needs a dictionary (not neurons)")
-        return VocabProjExplainer(vocab)
-    if cfg.explainer == "llm":
-        return LLMExplainer(client, model.tokenizer, cfg.show_activations)
-    raise ValueError(f"unknown explainer {cfg.explainer!r}: choose from {list(EXPLAINERS)}")
-
-
 def _record(examples: LatentExamples, explanation, explainer: str, client: Client, scores):
     return {
         "latent": examples.latent,
@@ -193,10 +141,12 @@ def interpret(
     if not todo:  # nothing asked of any model or server
         return InterpretRun(done, seconds)
     client = client or make_client(cfg, model)
-    explainer = make_explainer(cfg, client, model, vocab)
+    inputs = ExplainerInputs(client, model.tokenizer, vocab, cfg.show_activations)
+    explainer = make_explainer(cfg.explainer, inputs)
     embedder = SentenceEmbedder()
     dictionary = getattr(source, "dictionary", None)
-    scorers = make_scorers(cfg.scorers, client, model, embedder, cfg.examples.seed, dictionary)
+    inputs = ScorerInputs(client, model, embedder, cfg.examples.seed, dictionary)
+    scorers = make_scorers(cfg.scorers, inputs)
     writer = ResultWriter(out)
     start = time.perf_counter()
     found = collect_examples(

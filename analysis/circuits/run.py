@@ -2,24 +2,18 @@
 benchmark run. Writes `results.json`, a head-grid heatmap per method and a ROC plot."""
 
 import json
-import statistics
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import torch
-from torch import Tensor
-
 from saekit.analysis.circuits.contexts import FeatureContexts
-from saekit.analysis.circuits.discrete_sae import DiscreteSAEConfig, discrete_sae_circuit
 from saekit.analysis.circuits.features import feature_circuit
 from saekit.analysis.circuits.heads import capability, head_effects
-from saekit.analysis.circuits.plots import head_grid, roc_plot
-from saekit.analysis.circuits.scoring import THRESHOLDS, score_against_truth
+from saekit.analysis.circuits.methods import METHODS, MethodInputs
+from saekit.analysis.circuits.plots import roc_plot
+from saekit.analysis.circuits.scoring import THRESHOLDS
 from saekit.analysis.circuits.tasks import make_task
 from saekit.models import LanguageModel
 from saekit.sae import load
-
-METHODS = ("patching", "mean-ablation", "atp", "discrete-sae")
 
 
 @dataclass
@@ -50,21 +44,6 @@ class CircuitsConfig:
             raise ValueError(f"unknown methods {unknown}: choose from {', '.join(METHODS)}")
 
 
-@dataclass
-class MethodResult:
-    method: str
-    seconds: float
-    """Wall time (mean over trials for discrete-sae)."""
-    scores: Tensor
-    """`[layers, heads]` head scores (|effect| for patching-type methods, node scores)."""
-    roc_auc: dict[str, float]
-    """ROC-AUC against the truth, per threshold (mean over trials)."""
-    roc_auc_std: dict[str, float] = field(default_factory=dict)
-    edge_roc_auc: dict[str, float] = field(default_factory=dict)
-    """discrete-sae: ROC-AUC of the edge-derived node scores."""
-    precision_at_size: dict[str, float] = field(default_factory=dict)
-
-
 def run_circuits(model: LanguageModel, config: CircuitsConfig, out: str | Path) -> dict:
     """Run and score every method on one task; returns (and writes) the results."""
     out = Path(out)
@@ -78,17 +57,10 @@ def run_circuits(model: LanguageModel, config: CircuitsConfig, out: str | Path) 
         (out / "results.json").write_text(json.dumps(results, indent=1))
         return results
     truth = head_effects(model, task, "patching") if "patching" in config.methods else None
-    methods = []
-    for method in config.methods:
-        if method == "discrete-sae":
-            methods.append(_discrete_sae(model, task, config, truth))
-        elif method == "patching" and truth is not None:
-            methods.append(_scored(method, truth.effects, truth.seconds, truth))
-            head_grid(truth.effects, f"{config.task}: patching effect", out / "patching.png")
-        else:
-            effects = head_effects(model, task, method)
-            methods.append(_scored(method, effects.effects, effects.seconds, truth))
-            head_grid(effects.effects, f"{config.task}: {method}", out / f"{method}.png")
+    inputs = MethodInputs(
+        model, task, config.task, truth, out, config.trials, config.sae_prompts, config.seed
+    )
+    methods = [METHODS[method](inputs) for method in config.methods]
     if truth is not None:
         results["truth"] = truth.to_dict() | {"thresholds": list(THRESHOLDS)}
         roc_truth = truth.effects.abs() >= THRESHOLDS[1]
@@ -120,39 +92,6 @@ def _feature_circuit(model, task, config: CircuitsConfig) -> dict:
         "error_effects": circuit.error_effects,
         "faithfulness": [asdict(p) for p in circuit.faithfulness],
     }
-
-
-def _scored(method: str, effects: Tensor, seconds: float, truth) -> MethodResult:
-    scores = effects.abs()
-    result = MethodResult(method, seconds, scores, {})
-    if truth is not None:
-        judged = score_against_truth(scores, truth.effects)
-        result.roc_auc = {str(s.threshold): s.roc_auc for s in judged}
-        result.precision_at_size = {str(s.threshold): s.precision_at_size for s in judged}
-    return result
-
-
-def _discrete_sae(model, task, config: CircuitsConfig, truth) -> MethodResult:
-    trials = []
-    for trial in range(config.trials):
-        settings = DiscreteSAEConfig(prompts=config.sae_prompts, seed=config.seed + trial)
-        trials.append(discrete_sae_circuit(model, task, settings))
-    mean_scores = torch.stack([t.node_scores for t in trials]).mean(0)
-    result = MethodResult(
-        "discrete-sae", statistics.mean(t.seconds for t in trials), mean_scores, {}
-    )
-    if truth is None:
-        return result
-    nodes = [score_against_truth(t.node_scores, truth.effects) for t in trials]
-    edges = [score_against_truth(t.edge_node_scores, truth.effects) for t in trials]
-    for i, threshold in enumerate(THRESHOLDS):
-        key = str(threshold)
-        aucs = [n[i].roc_auc for n in nodes]
-        result.roc_auc[key] = statistics.mean(aucs)
-        result.roc_auc_std[key] = statistics.stdev(aucs) if len(aucs) > 1 else 0.0
-        result.edge_roc_auc[key] = statistics.mean(e[i].roc_auc for e in edges)
-        result.precision_at_size[key] = statistics.mean(n[i].precision_at_size for n in nodes)
-    return result
 
 
 def summary_lines(results: dict) -> list[str]:

@@ -3,7 +3,7 @@
 
 import json
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import NamedTuple
@@ -19,7 +19,6 @@ from saekit.analysis.disentanglement.sap import sap
 from saekit.analysis.disentanglement.settings import MetricOptions, Uncertainty
 from saekit.analysis.disentanglement.uncertainty import Estimate, Scorer, estimate_scores
 
-METRICS = ("mig", "sap", "dci", "modularity", "infomec")
 UNINFORMATIVE_NMI = 0.05
 """A latent independent of every factor still gets a binned total normalised MI of about 0.02-0.03
 at a few thousand samples (the plug-in bias, summed over sources; Miller–Madow removes only part
@@ -45,42 +44,71 @@ class MetricResult(NamedTuple):
     seconds: float
 
 
-def _metrics(options: MetricOptions) -> dict[str, Metric]:
-    fast, correction = options.fast, options.mi_correction
-    dci_estimator = options.dci_estimator or ("lasso" if fast else "gbt")
-    knn = not (fast or options.discrete_latents)
+def _mig(options: MetricOptions) -> Metric:
+    return Metric(lambda z, v, seed: {"mig": mig(z, v, correction=options.mi_correction)}, False)
 
-    def run_dci(z: Latents, v: np.ndarray, seed: int):
-        scores = dci(z, v, estimator=dci_estimator, seed=seed)
+
+def _sap(options: MetricOptions) -> Metric:
+    estimator = "correlation_ratio" if options.fast else "svm"
+    return Metric(
+        lambda z, v, seed: {"sap": sap(z, v, estimator=estimator, seed=seed)}, not options.fast
+    )
+
+
+def _dci(options: MetricOptions) -> Metric:
+    estimator = options.dci_estimator or ("lasso" if options.fast else "gbt")
+
+    def run(z: Latents, v: np.ndarray, seed: int):
+        scores = dci(z, v, estimator=estimator, seed=seed)
         return dict(zip(("dci_d", "dci_c", "dci_i"), scores[:3], strict=True))
 
-    def run_infomec(z: Latents, v: np.ndarray, seed: int):
+    return Metric(run, True)
+
+
+def _modularity(options: MetricOptions) -> Metric:
+    def run(z: Latents, v: np.ndarray, seed: int):
+        return modularity_explicitness(z, v, correction=options.mi_correction, seed=seed)._asdict()
+
+    return Metric(run, True)
+
+
+def _infomec(options: MetricOptions) -> Metric:
+    knn = not (options.fast or options.discrete_latents)
+
+    def run(z: Latents, v: np.ndarray, seed: int):
         info = infomec(
             z,
             v,
             options.discrete_latents,
-            mi_estimator="binned" if fast else "knn",
+            mi_estimator="binned" if options.fast else "knn",
             seed=seed,
-            mi_correction=correction,
+            mi_correction=options.mi_correction,
             min_latent_nmi=options.min_latent_nmi,
         )
         return {"infom": info.infom, "infoe": info.infoe, "infoc": info.infoc}
 
-    sap_estimator = "correlation_ratio" if fast else "svm"
-    return {
-        "mig": Metric(lambda z, v, seed: {"mig": mig(z, v, correction=correction)}, False),
-        "sap": Metric(
-            lambda z, v, seed: {"sap": sap(z, v, estimator=sap_estimator, seed=seed)}, not fast
-        ),
-        "dci": Metric(run_dci, True),
-        "modularity": Metric(
-            lambda z, v, seed: modularity_explicitness(
-                z, v, correction=correction, seed=seed
-            )._asdict(),
-            True,
-        ),
-        "infomec": Metric(run_infomec, knn),
-    }
+    return Metric(run, knn)
+
+
+MetricBuilder = Callable[[MetricOptions], Metric]
+METRIC_BUILDERS: dict[str, MetricBuilder] = {
+    "mig": _mig,
+    "sap": _sap,
+    "dci": _dci,
+    "modularity": _modularity,
+    "infomec": _infomec,
+}
+"""Metric name -> how to run it under the options: the one list `saekit disentangle --metrics`
+offers. Adding a metric is one module (its estimator) and one entry here (or
+`register_metric`)."""
+METRICS = tuple(METRIC_BUILDERS)
+"""The metrics shipped with saekit, in table order."""
+
+
+def register_metric(name: str, builder: MetricBuilder) -> None:
+    if name in METRIC_BUILDERS:
+        raise ValueError(f"a metric named {name!r} is already registered")
+    METRIC_BUILDERS[name] = builder
 
 
 def metric_table(
@@ -92,10 +120,11 @@ def metric_table(
 ) -> dict[str, MetricResult]:
     """`{metric: MetricResult}`: every score with its interval (see `uncertainty`); `None`
     for `uncertainty` scores once, without intervals (low == high == value)."""
-    unknown = sorted(set(metrics) - set(METRICS))
+    unknown = sorted(set(metrics) - set(METRIC_BUILDERS))
     if unknown:
-        raise ValueError(f"unknown metrics {unknown}: choose from {list(METRICS)}")
-    runs = _metrics(options or MetricOptions())
+        raise ValueError(f"unknown metrics {unknown}: choose from {list(METRIC_BUILDERS)}")
+    options = options or MetricOptions()
+    runs = {name: METRIC_BUILDERS[name](options) for name in metrics}
     cfg = uncertainty or Uncertainty(resamples=0, seeds=0)
     table = {}
     for name in metrics:

@@ -81,10 +81,10 @@ def _config(cls_name: str, choices: Callable[[], dict] | None = None):
 
 def _disentangle(parser: argparse.ArgumentParser) -> None:
     from saekit.analysis.disentanglement.settings import MetricOptions, Uncertainty
-    from saekit.analysis.disentanglement.table import METRICS
+    from saekit.analysis.disentanglement.table import METRIC_BUILDERS
     from saekit.cli.configs import DisentangleArgs
 
-    add_dataclass_arguments(parser, DisentangleArgs, choices={"metrics": METRICS})
+    add_dataclass_arguments(parser, DisentangleArgs, choices={"metrics": METRIC_BUILDERS})
     add_dataclass_arguments(parser, MetricOptions)
     add_dataclass_arguments(parser, Uncertainty)
 
@@ -102,7 +102,8 @@ def _report(parser: argparse.ArgumentParser) -> None:
 
 
 def _circuits(parser: argparse.ArgumentParser) -> None:
-    from saekit.analysis.circuits.run import METHODS, CircuitsConfig
+    from saekit.analysis.circuits.methods import METHODS
+    from saekit.analysis.circuits.run import CircuitsConfig
     from saekit.analysis.circuits.tasks import TASKS
 
     add_dataclass_arguments(parser, CircuitsConfig, choices={"task": TASKS, "methods": METHODS})
@@ -112,9 +113,12 @@ def _circuits(parser: argparse.ArgumentParser) -> None:
 
 
 def _interpret(parser: argparse.ArgumentParser) -> None:
-    from saekit.analysis.autointerp.pipeline import SCORERS, InterpretConfig
+    from saekit.analysis.autointerp.explainers import EXPLAINERS
+    from saekit.analysis.autointerp.pipeline import InterpretConfig
+    from saekit.analysis.autointerp.scorers.registry import SCORERS
 
-    add_dataclass_arguments(parser, InterpretConfig, choices={"scorers": SCORERS})
+    choices = {"scorers": SCORERS, "explainer": EXPLAINERS}
+    add_dataclass_arguments(parser, InterpretConfig, choices=choices)
     parser.add_argument("--acts", required=True, help="activation store the latents are read on")
     parser.add_argument("--dictionary", help="dictionary folder (omit with --neurons)")
     parser.add_argument(
