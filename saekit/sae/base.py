@@ -21,7 +21,7 @@ import torch
 from torch import Tensor, nn
 
 from saekit.distributed import SINGLE_PROCESS, Distributed
-from saekit.sae.config import DictionaryConfig
+from saekit.sae.config import ARCHITECTURE_FIELDS, DictionaryConfig
 
 
 class ForwardOutput(NamedTuple):
@@ -70,6 +70,23 @@ class Dictionary(nn.Module, ABC):
     """Kind of its own discrete symbols (`codebook`, `quantized`), None when it has none."""
     unit_norm_decoder: ClassVar[bool] = False
     """Decoder rows kept at unit norm during training (the TopK family)."""
+
+    @classmethod
+    def check_config(cls, cfg: DictionaryConfig) -> None:
+        """Refuse a config this architecture cannot be built from."""
+        if cls.uses_k and not (cfg.k is not None and 0 < cfg.k <= cfg.d_sae):
+            raise ValueError(f"{cls.architecture} needs 0 < k <= d_sae ({cfg.d_sae}), got {cfg.k}")
+
+    @classmethod
+    def unused_fields(cls, cfg: DictionaryConfig) -> list[str]:
+        """Architecture-specific fields set away from their defaults that it does not read."""
+        used = {*cls.config_fields, *(["k"] if cls.uses_k else [])}
+        defaults = DictionaryConfig()
+        return [
+            name
+            for name in ARCHITECTURE_FIELDS
+            if name not in used and getattr(cfg, name) != getattr(defaults, name)
+        ]
 
     def __init__(self, cfg: DictionaryConfig):
         super().__init__()

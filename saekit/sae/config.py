@@ -4,6 +4,20 @@ in the training config (the trainer fills in what the data says: `d_in`, `d_out`
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
+ARCHITECTURE_FIELDS = (
+    "k",
+    "l1_coefficient",
+    "l0_coefficient",
+    "jumprelu_bandwidth",
+    "jumprelu_init_threshold",
+    "threshold_momentum",
+    "matryoshka_widths",
+    "codebook_similarity",
+    "codebook_aggregate",
+    "commitment_coefficient",
+    "quantizer_values",
+)
+"""Fields only some architectures read (each class names its own in `config_fields`)."""
 Similarity = Literal["cosine", "dot", "euclidean"]
 Aggregate = Literal["sum", "mean"]
 FROM_DATA = {"cli": False}
@@ -12,8 +26,9 @@ FROM_DATA = {"cli": False}
 
 @dataclass
 class DictionaryConfig:
-    """Architecture, shape and sparsity of a dictionary. Fields an architecture does not use
-    are ignored."""
+    """Architecture, shape and sparsity of a dictionary. Each architecture reads its own
+    fields (`Dictionary.config_fields`); training refuses one set on an architecture that does
+    not read it."""
 
     architecture: str = "topk"
     """Dictionary architecture (`saekit.sae.ARCHITECTURES`): standard (ReLU + L1), topk,
@@ -63,18 +78,11 @@ class DictionaryConfig:
     evaluations on that store use them."""
 
     def __post_init__(self) -> None:
-        from saekit.sae.registry import dictionary_class  # the registry imports this module
-
-        uses_k = dictionary_class(self.architecture).uses_k
         for name in ("d_in", "d_out"):
             if getattr(self, name) is not None and getattr(self, name) < 1:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
         if self.d_sae < 1:
             raise ValueError(f"d_sae must be positive, got {self.d_sae}")
-        if uses_k and not 0 < self.k <= self.d_sae:
-            raise ValueError(
-                f"{self.architecture} needs 0 < k <= d_sae ({self.d_sae}), got {self.k}"
-            )
         for name in ("l1_coefficient", "l0_coefficient", "jumprelu_bandwidth"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")

@@ -41,4 +41,21 @@ def build(cfg: DictionaryConfig) -> Dictionary:
     """A freshly initialised dictionary of `cfg.architecture` (its `d_in` must be set)."""
     if cfg.d_in is None:
         raise ValueError("the dictionary config has no d_in: set it to the input width")
-    return dictionary_class(cfg.architecture)(cfg)
+    cls = dictionary_class(cfg.architecture)
+    cls.check_config(cfg)
+    return cls(cfg)
+
+
+def check_training_config(cfg: DictionaryConfig) -> None:
+    """A config to train from: buildable, and no field set that its architecture ignores."""
+    cls = dictionary_class(cfg.architecture)
+    cls.check_config(cfg)
+    unused = cls.unused_fields(cfg)
+    if unused:
+        flags = ", ".join("--" + name.replace("_", "-") for name in unused)
+        reads = ", ".join(("k", *cls.config_fields) if cls.uses_k else cls.config_fields)
+        raise ValueError(
+            f"{flags} set, but a {cfg.architecture} dictionary does not read "
+            f"{'it' if len(unused) == 1 else 'them'}: leave {'it' if len(unused) == 1 else 'them'} "
+            f"out (it reads: {reads or 'no architecture-specific field'})"
+        )

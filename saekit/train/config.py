@@ -6,6 +6,7 @@ from typing import Literal
 
 from saekit.sae.base import Dictionary
 from saekit.sae.config import DictionaryConfig
+from saekit.sae.registry import check_training_config
 from saekit.train.optimizers import OPTIMIZERS, OptimizerName, default_lr
 
 ADAM_LR = 4e-4
@@ -89,6 +90,7 @@ class TrainConfig:
     """Steps between logged metrics."""
 
     def __post_init__(self) -> None:
+        check_training_config(self.dictionary)
         for name in ("tokens", "batch_size", "dead_window", "log_every"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")

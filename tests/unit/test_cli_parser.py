@@ -7,7 +7,7 @@ import pytest
 
 from saekit.analysis.disentanglement.table import METRICS
 from saekit.analysis.probing.concepts import CONCEPT_SETS
-from saekit.cli import SUBCOMMANDS, build_parser
+from saekit.cli import SUBCOMMANDS, build_parser, main
 from saekit.cli.args import dataclass_from_args
 from saekit.sae import ARCHITECTURES, DictionaryConfig
 from saekit.train import TrainConfig
@@ -52,18 +52,25 @@ def test_choice_lists_come_from_the_registries():
 def test_nested_training_config_is_rebuilt_from_flags():
     argv = ["train", "--acts", "x.npy", "--out", "o", "--arch", "matryoshka_batchtopk"]
     argv += ["--width", "64", "--k", "4", "--matryoshka-widths", "8", "16"]
-    argv += ["--jumprelu-bandwidth", "0.01", "--hook-name", "h", "--lr", "0.001"]
+    argv += ["--threshold-momentum", "0.9", "--hook-name", "h", "--lr", "0.001"]
     config = dataclass_from_args(TrainConfig, build_parser("train").parse_args(argv))
     assert config.dictionary == DictionaryConfig(
         architecture="matryoshka_batchtopk",
         d_sae=64,
         k=4,
         matryoshka_widths=[8, 16],
-        jumprelu_bandwidth=0.01,
+        threshold_momentum=0.9,
         hook_name="h",
     )
     assert config.lr == 0.001 and config.tokens == TrainConfig().tokens
 
+
+def test_a_flag_the_architecture_ignores_is_an_error(tmp_path, capsys):
+    argv = ["train", "--acts", str(tmp_path / "x.npy"), "--out", str(tmp_path / "o")]
+    assert main(argv + ["--arch", "topk", "--l1-coefficient", "3"]) == 2
+    err = capsys.readouterr().err
+    assert "--l1-coefficient set, but a topk dictionary does not read it" in err
+    assert err.count("\n") == 1
 
 def test_required_and_positional_fields(capsys):
     parser = build_parser("store")

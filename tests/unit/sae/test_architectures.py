@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from saekit.sae import ARCHITECTURES, DictionaryConfig, build, load, save
+from saekit.sae import ARCHITECTURES, REGISTRY, DictionaryConfig, build, load, save
 from saekit.sae.batchtopk import batch_topk
 from saekit.sae.kernels import sparse_ops
 from saekit.sae.kernels.sparse_ops import (
@@ -15,6 +15,7 @@ from saekit.sae.kernels.sparse_ops import (
     top_columns,
 )
 from saekit.sae.topk import auxk_stride, topk_dense
+from saekit.train import TrainConfig
 
 
 def make(architecture: str, **overrides):
@@ -138,11 +139,30 @@ def test_transcoder_has_its_own_output_width():
         (dict(architecture="relu6"), "unknown architecture 'relu6'"),
         (dict(architecture="standard", l1_coefficient=-1.0), "l1_coefficient must be >= 0"),
         (dict(architecture="topk", d_sae=0), "d_sae must be positive"),
+        (dict(architecture="topk", l1_coefficient=3.0), "--l1-coefficient set, but a topk"),
+        (dict(architecture="standard", k=8), "--k set, but a standard dictionary"),
+        (dict(architecture="jumprelu", quantizer_values=4, threshold_momentum=0.5), "them"),
     ],
 )
 def test_nonsense_configs_are_refused(overrides, message):
+    """Refused when training is configured (a loaded dictionary's config is not re-judged)."""
     with pytest.raises(ValueError, match=message):
-        DictionaryConfig(**(dict(d_in=8, d_sae=32, k=4) | overrides))
+        TrainConfig(DictionaryConfig(**(dict(d_in=8, d_sae=32, k=4) | overrides)))
+
+
+def test_each_architecture_accepts_the_fields_it_reads():
+    for name, cls in REGISTRY.items():
+        settings = {"k": 4} if cls.uses_k else {}
+        defaults = DictionaryConfig()
+        for field in cls.config_fields:  # every field it reads, moved off its default
+            value = getattr(defaults, field)
+            settings[field] = {
+                float: 0.5,
+                int: 3,
+                list: [8],
+                type(None): 0.2,
+            }.get(type(value), value)
+        TrainConfig(DictionaryConfig(architecture=name, d_in=8, d_sae=32, **settings))
 
 
 def test_auxk_predicts_the_residual_from_the_dead_latents_of_every_stride_th_row():
