@@ -10,9 +10,10 @@ import torch.nn.functional as F
 from torch import Tensor
 from tqdm.auto import tqdm
 
-from saekit.data.text import TextWindows
+from saekit.data.text import TextWindows, load_texts, pack_windows
 from saekit.hooks import HookPoint
 from saekit.models import LanguageModel
+from saekit.sae.base import Dictionary, resolve_hook
 from saekit.sae.codebook import CodebookAutoencoder
 from saekit.splice import replacing
 
@@ -27,7 +28,7 @@ def codebook_bottleneck(
     """Inside the block, the activation at `hook` is replaced by the codebook's output
     (straight-through for gradients) at the positions `where [batch, pos]` is True (default:
     all); the model is untouched once the block exits."""
-    hook = hook or codebook.cfg.hook_name
+    hook = resolve_hook(codebook, hook)
     if hook is None:
         raise ValueError("the codebook records no hook: pass hook=...")
 
@@ -102,3 +103,25 @@ def finetune_bottleneck(
     finally:
         model.module.requires_grad_(False)
     return BottleneckReport(ce_clean, ce_before, evaluate(True), steps, train_model)
+
+
+def bottleneck_on_corpus(
+    model: LanguageModel,
+    codebook: Dictionary,
+    corpus: str,
+    context_length: int = 128,
+    windows: int = 64,
+    eval_windows: int = 16,
+    steps: int = 50,
+    train_model: bool = False,
+) -> BottleneckReport:
+    """`finetune_bottleneck` on the first `windows` windows of a corpus, evaluated on the
+    `eval_windows` after them."""
+    if not isinstance(codebook, CodebookAutoencoder):
+        raise ValueError(f"the dictionary is a {codebook.cfg.architecture}, not a codebook")
+    texts = load_texts(corpus, seed=0)
+    packed = pack_windows(texts, model.tokenizer, context_length, windows + eval_windows)
+    train_windows, held_out = packed.split(windows)
+    return finetune_bottleneck(
+        model, codebook, train_windows, held_out, steps=steps, train_model=train_model
+    )

@@ -13,6 +13,7 @@ from saekit import hooks
 from saekit.hooks import HookPoint
 from saekit.models import HookedModel
 from saekit.sae import Dictionary
+from saekit.sae.base import resolve_hook
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ def spliced(
     """Run the model with `dictionary` spliced in at `hook` (default: the hook it was trained
     on). `keep_error=True` adds back the reconstruction error, so only the edit changes the
     activation. `where [batch, pos]` limits the splice to some positions (e.g. not BOS)."""
-    hook = hook or dictionary.cfg.hook_name
+    hook = resolve_hook(dictionary, hook)
     if hook is None:
         raise ValueError("the dictionary records no hook: pass hook=...")
     with replacing(

@@ -12,6 +12,7 @@ from torch import Tensor
 from saekit.evals.feature_stats import FeatureStats
 from saekit.models import LanguageModel
 from saekit.sae import Dictionary
+from saekit.sae.base import resolve_hook
 from saekit.splice import LatentEdit, reconstruct, replacing
 
 
@@ -73,7 +74,7 @@ def steer(
     if not 0 <= feature < dictionary.cfg.d_sae:
         raise ValueError(f"feature {feature} is out of range (0..{dictionary.cfg.d_sae - 1})")
     edit = LatentEdit(clamp={feature: strength * max_activation})
-    hook = hook or dictionary.cfg.hook_name
+    hook = resolve_hook(dictionary, hook)
 
     def steered(x: Tensor) -> Tensor:
         out = reconstruct(dictionary, x, edit, keep_error=True)

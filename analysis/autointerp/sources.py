@@ -8,6 +8,7 @@ import torch
 from torch import Tensor
 
 from saekit.sae import Dictionary
+from saekit.sae.base import resolve_hook
 
 
 class LatentSource(Protocol):
@@ -23,7 +24,7 @@ class LatentSource(Protocol):
 class DictionarySource:
     def __init__(self, dictionary: Dictionary, hook: str | None = None):
         self.dictionary = dictionary
-        self.hook = hook or dictionary.cfg.hook_name
+        self.hook = resolve_hook(dictionary, hook)
         self.n_latents = dictionary.cfg.d_sae
 
     @torch.no_grad()

@@ -3,5 +3,15 @@ concept sets, the accuracy-vs-layer curve, and the depth where each concept beco
 
 from saekit.analysis.probing.concepts import CONCEPT_SETS, ConceptSet
 from saekit.analysis.probing.probe import ProbeCurve, plot_curves, probe_layers
+from saekit.analysis.probing.results import PROBES, ProbeResults, run_probes
 
-__all__ = ["CONCEPT_SETS", "ConceptSet", "ProbeCurve", "plot_curves", "probe_layers"]
+__all__ = [
+    "CONCEPT_SETS",
+    "PROBES",
+    "ConceptSet",
+    "ProbeCurve",
+    "ProbeResults",
+    "plot_curves",
+    "probe_layers",
+    "run_probes",
+]

@@ -71,6 +71,6 @@ def plot_curves(curves: list[ProbeCurve], path: str | Path) -> Path:
     ax.set_ylim(0.0, 1.02)
     ax.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=120, format="png")
     plt.close(fig)
     return Path(path)

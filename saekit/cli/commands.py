@@ -109,28 +109,15 @@ def steer(args: argparse.Namespace) -> int:
 
 
 def bottleneck(args: argparse.Namespace) -> int:
-    import json
     from dataclasses import asdict
 
-    from saekit.bottleneck import finetune_bottleneck
-    from saekit.data.text import load_texts, pack_windows
+    from saekit.bottleneck import bottleneck_on_corpus
     from saekit.models import load_model
     from saekit.sae import load
 
-    model = load_model(args.model, args.device)
-    codebook = load(args.dictionary)
-    if codebook.cfg.architecture != "codebook":
-        raise ValueError(f"{args.dictionary} holds a {codebook.cfg.architecture}, not a codebook")
-    windows = pack_windows(
-        load_texts(args.data, seed=0),
-        model.tokenizer,
-        args.context_length,
-        args.windows + args.eval_windows,
-    )
-    train_w, eval_w = windows.split(args.windows)
-    report = finetune_bottleneck(
-        model, codebook, train_w, eval_w, steps=args.steps, train_model=args.train_model
-    )
+    model, codebook = load_model(args.model, args.device), load(args.dictionary)
+    settings = (args.data, args.context_length, args.windows, args.eval_windows, args.steps)
+    report = bottleneck_on_corpus(model, codebook, *settings, train_model=args.train_model)
     print(json.dumps(asdict(report), indent=1))
     return 0
 
@@ -235,23 +222,12 @@ def store_info(args: argparse.Namespace) -> int:
 
 
 def probe(args: argparse.Namespace) -> int:
-    from dataclasses import asdict
-    from pathlib import Path
-
-    from saekit.analysis.probing import CONCEPT_SETS, plot_curves, probe_layers
+    from saekit.analysis.probing import run_probes
     from saekit.models import load_model
 
-    model = load_model(args.model, args.device)
-    names = args.concepts or list(CONCEPT_SETS)
-    curves = [probe_layers(model, CONCEPT_SETS[name](), args.threshold) for name in names]
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "probes.json").write_text(json.dumps([asdict(c) for c in curves], indent=1))
-    plot_curves(curves, out / "probes.png")
-    for curve in curves:
-        best = max(curve.accuracy)
-        print(f"{curve.concept:14s} decodable from layer {curve.depth} (best {best:.2f})")
-    print(f"table and plot in {out}")
+    results = run_probes(load_model(args.model, args.device), args.concepts, args.threshold)
+    print("\n".join(results.summary_lines()))
+    print(f"table and plot in {results.save(args.out).parent}")
     return 0
 
 

@@ -11,6 +11,7 @@ from saekit.evals.lm_loss import LossRecovered, loss_recovered
 from saekit.evals.reconstruction import ReconstructionStats, reconstruction_stats
 from saekit.models import LanguageModel
 from saekit.sae import Dictionary
+from saekit.sae.base import resolve_hook
 from saekit.store import ActivationStore
 from saekit.store.holdout import HeldOut
 
@@ -88,7 +89,7 @@ def evaluate(
     reconstruction = reconstruction_stats(dictionary, rows.store, max_rows=max_rows)
     lm = None
     if model is not None:
-        hook = dictionary.cfg.hook_name or store.hooks[0]
+        hook = resolve_hook(dictionary, None, store.hooks)
         if dictionary.cfg.is_transcoder:
             raise ValueError("loss recovered splices autoencoders only, not transcoders")
         windows = store_windows(store, model, lm_windows, rows.first_window)

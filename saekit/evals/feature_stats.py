@@ -13,6 +13,7 @@ from torch import Tensor
 
 from saekit.artifacts import FEATURE_STATS, write_atomic
 from saekit.sae import Dictionary
+from saekit.sae.base import resolve_hook
 from saekit.store import ActivationStore
 
 QUANTILES = (0.5, 0.9, 0.99)
@@ -54,7 +55,7 @@ def feature_stats(
     batch_size: int = 4096,
 ) -> FeatureStats:
     """One ordered pass over the store (row indices are store rows)."""
-    hook = hook or dictionary.cfg.hook_name or store.hooks[0]
+    hook = resolve_hook(dictionary, hook, store.hooks)
     d_sae = dictionary.cfg.d_sae
     fires = torch.zeros(d_sae)
     top_values = torch.full((d_sae, top_k), -1.0)

@@ -9,6 +9,7 @@ from torch import Tensor
 
 from saekit.models import LanguageModel
 from saekit.sae import Dictionary
+from saekit.sae.base import resolve_hook
 from saekit.splice import replacing, spliced
 
 
@@ -64,7 +65,7 @@ def loss_recovered(
         runs["spliced"].append((ce, int(mask.sum())))
         kl_sum += float(F.kl_div(patched, clean, log_target=True, reduction="sum"))
         count += int(mask.sum())
-        hook_name = hook or dictionary.cfg.hook_name
+        hook_name = resolve_hook(dictionary, hook)
         for name, fn in (
             ("zero", torch.zeros_like),
             ("mean", lambda x: mean_activation.to(x).reshape(x.shape[2:]).expand_as(x)),

@@ -6,6 +6,7 @@ import torch
 from torch import Tensor
 
 from saekit.sae import Dictionary
+from saekit.sae.base import resolve_hook
 from saekit.store import ActivationStore
 
 DENSE_THRESHOLD = 0.1
@@ -50,7 +51,7 @@ def reconstruction_stats(
     batch_size: int = 4096,
 ) -> ReconstructionStats:
     """Over the first `max_rows` rows of the store (in order)."""
-    hook = hook or dictionary.cfg.hook_name or store.hooks[0]
+    hook = resolve_hook(dictionary, hook, store.hooks)
     hook_out = hook_out or dictionary.cfg.hook_name_out or hook
     device = next(dictionary.parameters()).device
     fires = torch.zeros(dictionary.cfg.d_sae, dtype=torch.long, device=device)

@@ -4,18 +4,18 @@ disentanglement tables (`saekit disentangle --out T.json`, with `T.nmi.npy` for 
 heatmap) and auto-interp results (`results.jsonl`, joined to the feature browser)."""
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from saekit.analysis.autointerp.results import RESULTS
 from saekit.analysis.disentanglement.table import nmi_path
+from saekit.analysis.probing.results import PROBES, ProbeResults
 from saekit.jsonl import jsonl_lines
 from saekit.reports import plots
 from saekit.reports.paths import shown_path
 
-PROBES = "probes.json"
 CIRCUIT_RESULTS = "results.json"
 CIRCUIT_FIGURES = ("patching.png", "mean-ablation.png", "atp.png", "roc.png")
 
@@ -55,7 +55,7 @@ def find_analyses(folders: list[str | Path], base: Path) -> Analyses:
 def _add(found: Analyses, path: Path, shown_folder: str) -> None:
     shown_file = f"{shown_folder}/{path.name}"
     if path.name == PROBES:
-        curves = json.loads(path.read_text())
+        curves = [asdict(c) for c in ProbeResults.load(path.parent).curves]
         found.probing.append(
             {"folder": shown_folder, "curves": curves, "figure": plots.probe_curves(curves)}
         )

@@ -13,6 +13,7 @@ from saekit.analysis.autointerp.sources import DictionarySource
 from saekit.analysis.autointerp.vocab import vocab_projection
 from saekit.models import LanguageModel
 from saekit.sae import Dictionary
+from saekit.sae.base import resolve_hook
 from saekit.store import ActivationStore
 
 
@@ -62,7 +63,7 @@ def text_dashboards(
     """Dashboards for `latents`, from one ordered pass over the store; the vocabulary lists
     need `model` (its unembedding) and are left out without it."""
     cfg = cfg or DashboardConfig()
-    source = DictionarySource(dictionary, dictionary.cfg.hook_name or store.hooks[0])
+    source = DictionarySource(dictionary, resolve_hook(dictionary, None, store.hooks))
     firing = latent_firing(source, store, latents, max_rows=cfg.max_rows)
     spans = Spans(store, ExampleConfig(window=cfg.window, before=cfg.before), firing.n_rows)
     vocab = vocab_projection(dictionary, model, latents, cfg.vocab_k) if model else {}

@@ -12,6 +12,7 @@ from saekit.jsonl import jsonl_lines
 from saekit.reports import plots
 from saekit.reports.paths import shown_path, shown_source
 from saekit.sae import Dictionary
+from saekit.sae.base import resolve_hook
 from saekit.store import ActivationStore
 
 
@@ -50,7 +51,7 @@ def run_summary(
 ) -> RunSummary:
     """`base`: the report's folder; paths are shown relative to it (or by their names)."""
     manifest = store.manifest
-    hook = dictionary.cfg.hook_name or store.hooks[0]
+    hook = resolve_hook(dictionary, None, store.hooks)
     saved = json.loads((folder / DICTIONARY_CONFIG).read_text()).get("saekit", {})
     return RunSummary(
         model=shown_source(manifest.model, base),

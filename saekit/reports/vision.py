@@ -20,6 +20,7 @@ from saekit.analysis.autointerp.sources import DictionarySource
 from saekit.data.images import load_images
 from saekit.reports.dashboards import DashboardConfig, histogram
 from saekit.sae import Dictionary
+from saekit.sae.base import resolve_hook
 from saekit.store import ActivationStore
 
 THUMBNAIL = 128
@@ -49,7 +50,9 @@ def vision_dashboards(
     source = store.manifest.config.get("data")
     if not isinstance(source, str):
         raise ValueError("the store was harvested from in-memory images: they cannot be rebuilt")
-    firing = latent_firing(DictionarySource(dictionary, dictionary.cfg.hook_name), store, latents)
+    firing = latent_firing(
+        DictionarySource(dictionary, resolve_hook(dictionary, None, store.hooks)), store, latents
+    )
     windows = store.windows[: firing.n_rows].numpy()
     n_images = int(windows.max()) + 1 if len(windows) else 0
     first = np.searchsorted(windows, np.arange(n_images + 1))

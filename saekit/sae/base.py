@@ -15,6 +15,7 @@ What every dictionary provides:
 """
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from typing import ClassVar, NamedTuple
 
 import torch
@@ -208,3 +209,17 @@ class Dictionary(nn.Module, ABC):
 def unit_rows_(matrix: Tensor) -> Tensor:
     """Scale each row of `matrix` to unit norm, in place."""
     return matrix.div_(matrix.norm(dim=1, keepdim=True).clamp_min(1e-8))
+
+
+def resolve_hook(
+    dictionary: "Dictionary", requested: str | None = None, available: Sequence[str] = ()
+) -> str:
+    """The hook a dictionary reads: the one asked for, else the one it was trained on, else the
+    data's first (`available`, e.g. a store's hooks)."""
+    hook = requested or dictionary.cfg.hook_name or (available[0] if available else None)
+    if hook is None:
+        raise ValueError(
+            f"this {dictionary.cfg.architecture} dictionary records no hook and none was given: "
+            "pass the hook it reads"
+        )
+    return hook

@@ -1,7 +1,12 @@
 import pytest
 import torch
 
-from saekit.bottleneck import codebook_bottleneck, finetune_bottleneck, next_token_loss
+from saekit.bottleneck import (
+    bottleneck_on_corpus,
+    codebook_bottleneck,
+    finetune_bottleneck,
+    next_token_loss,
+)
 from saekit.data.text import pack_windows
 from saekit.hooks import hooks_left
 from saekit.sae import DictionaryConfig, build
@@ -65,3 +70,13 @@ def test_bottleneck_at_a_hook_the_model_lacks(tiny_lm, windows):
     with pytest.raises(KeyError, match="unknown hook point 'blocks.9.hook_resid_post'"):
         with codebook_bottleneck(tiny_lm, codebook, "blocks.9.hook_resid_post"):
             pass
+
+
+def test_the_bottleneck_on_a_corpus_file(tiny_lm, windows, tmp_path):
+    (tmp_path / "c.txt").write_text("\n\n".join(DOCS))
+    codebook = make_codebook(tiny_lm, windows)
+    report = bottleneck_on_corpus(tiny_lm, codebook, str(tmp_path / "c.txt"), 24, 12, 4, steps=3)
+    assert report.ce_clean > 0 and report.ce_after > 0 and report.steps == 3
+    topk = build(DictionaryConfig("topk", 32, 64, k=2))
+    with pytest.raises(ValueError, match="is a topk, not a codebook"):
+        bottleneck_on_corpus(tiny_lm, topk, str(tmp_path / "c.txt"))

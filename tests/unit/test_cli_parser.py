@@ -72,6 +72,7 @@ def test_a_flag_the_architecture_ignores_is_an_error(tmp_path, capsys):
     assert "--l1-coefficient set, but a topk dictionary does not read it" in err
     assert err.count("\n") == 1
 
+
 def test_required_and_positional_fields(capsys):
     parser = build_parser("store")
     assert parser.parse_args(["store", "info", "acts"]).path == "acts"

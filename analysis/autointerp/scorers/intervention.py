@@ -20,6 +20,7 @@ from saekit.analysis.autointerp.scorers.surprisal import (
 )
 from saekit.models import LanguageModel
 from saekit.sae import Dictionary
+from saekit.sae.base import resolve_hook
 from saekit.splice import LatentEdit, reconstruct, replacing
 
 PROMPTS = (
@@ -52,7 +53,7 @@ class InterventionScorer:
         search_steps: int = 10,
     ):
         self.model, self.dictionary = model, dictionary
-        self.hook = dictionary.cfg.hook_name
+        self.hook = resolve_hook(dictionary)
         self.target_kl, self.new_tokens, self.search_steps = target_kl, new_tokens, search_steps
         tok = model.tokenizer
         bos = [tok.bos_token_id] if tok.bos_token_id is not None else []
