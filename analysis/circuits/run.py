@@ -1,7 +1,6 @@
 """One task, every method, scored against patching: what `saekit circuits`, the recipe and the
-benchmark run. Writes `results.json`, a head-grid heatmap per method and a ROC plot."""
+benchmark run. Writes `circuits.json`, a head-grid heatmap per method and a ROC plot."""
 
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -10,6 +9,7 @@ from saekit.analysis.circuits.features import feature_circuit
 from saekit.analysis.circuits.heads import capability, head_effects
 from saekit.analysis.circuits.methods import METHODS, MethodInputs
 from saekit.analysis.circuits.plots import roc_plot
+from saekit.analysis.circuits.results import save_circuits
 from saekit.analysis.circuits.scoring import THRESHOLDS
 from saekit.analysis.circuits.tasks import make_task
 from saekit.models import LanguageModel
@@ -54,7 +54,7 @@ def run_circuits(model: LanguageModel, config: CircuitsConfig, out: str | Path) 
     results["can_do"] = able.can_do
     if not able.can_do:
         results["note"] = "the model cannot do this task: not scored"
-        (out / "results.json").write_text(json.dumps(results, indent=1))
+        save_circuits(results, out)
         return results
     truth = head_effects(model, task, "patching") if "patching" in config.methods else None
     inputs = MethodInputs(
@@ -71,7 +71,7 @@ def run_circuits(model: LanguageModel, config: CircuitsConfig, out: str | Path) 
     results["methods"] = [asdict(m) | {"scores": m.scores.tolist()} for m in methods]
     if config.dictionaries:
         results["feature_circuit"] = _feature_circuit(model, task, config)
-    (out / "results.json").write_text(json.dumps(results, indent=1))
+    save_circuits(results, out)
     return results
 
 

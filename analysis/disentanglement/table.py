@@ -18,6 +18,7 @@ from saekit.analysis.disentanglement.modularity import modularity_explicitness
 from saekit.analysis.disentanglement.sap import sap
 from saekit.analysis.disentanglement.settings import MetricOptions, Uncertainty
 from saekit.analysis.disentanglement.uncertainty import Estimate, Scorer, estimate_scores
+from saekit.artifacts import write_atomic, write_text_atomic
 
 UNINFORMATIVE_NMI = 0.05
 """A latent independent of every factor still gets a binned total normalised MI of about 0.02-0.03
@@ -174,10 +175,37 @@ def nmi_path(table: str | Path) -> Path:
 
 def save_table(table: dict[str, MetricResult], path: str | Path, latents, factors) -> Path:
     """`table_json` to `path`, and beside it (`nmi_path`) the binned normalised MI between every
-    factor and latent, which reports draw as a heatmap."""
-    Path(path).write_text(json.dumps(table_json(table), indent=1))
-    np.save(nmi_path(path), infomec(latents, factors, mi_estimator="binned").nmi)
+    factor and latent, which reports draw as a heatmap; each file written atomically."""
+    nmi = infomec(latents, factors, mi_estimator="binned").nmi
+    write_text_atomic(path, json.dumps(table_json(table), indent=1))
+
+    def write_nmi(tmp: Path) -> None:
+        with open(tmp, "wb") as f:
+            np.save(f, nmi)
+
+    write_atomic(nmi_path(path), write_nmi)
     return Path(path)
+
+
+def load_table(path: str | Path) -> dict[str, MetricResult]:
+    """A table written by `save_table` (or `saekit disentangle --out`); ValueError if the file
+    is not one."""
+    not_a_table = ValueError(f"{path} is not a disentanglement table (saekit disentangle --out)")
+    try:
+        raw = json.loads(Path(path).read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise not_a_table from error
+    if not isinstance(raw, dict) or not raw:
+        raise not_a_table
+    try:
+        return {
+            name: MetricResult(
+                {k: Estimate(**e) for k, e in result["scores"].items()}, result["seconds"]
+            )
+            for name, result in raw.items()
+        }
+    except (KeyError, TypeError, AttributeError) as error:
+        raise not_a_table from error
 
 
 def table_text(table: dict[str, MetricResult], confidence: float | None = None) -> str:

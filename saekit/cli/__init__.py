@@ -108,7 +108,7 @@ def _circuits(parser: argparse.ArgumentParser) -> None:
 
     add_dataclass_arguments(parser, CircuitsConfig, choices={"task": TASKS, "methods": METHODS})
     parser.add_argument("--model", default=DEFAULT_MODEL, help="language model spec")
-    parser.add_argument("--out", required=True, help="folder for results.json and the plots")
+    parser.add_argument("--out", required=True, help="folder for circuits.json and the plots")
     parser.add_argument("--device", default=None, help="cpu, cuda … (default: auto)")
 
 

@@ -19,10 +19,11 @@ from saekit.analysis.autointerp.sources import check_pairing
 from saekit.artifacts import FEATURE_STATS, write_text_atomic
 from saekit.evals.feature_stats import FeatureStats
 from saekit.models import LanguageModel, VisionModel, load_model
-from saekit.reports.analyses import Analyses, find_analyses
 from saekit.reports.dashboards import DashboardConfig, text_dashboards
 from saekit.reports.export import export_neuronpedia
+from saekit.reports.interpretations import find_interpretations
 from saekit.reports.schema import SCHEMA_ID
+from saekit.reports.sections import find_sections, report_sections
 from saekit.reports.summary import run_summary
 from saekit.reports.token_text import join_split_characters, token_texts
 from saekit.reports.vision import vision_dashboards
@@ -44,8 +45,8 @@ class ReportConfig:
     """Model for token texts and the unembedding (default: the store's model; `none`: no
     model, token ids are shown and promoted tokens left out)."""
     analyses: list[str] = field(default_factory=list)
-    """Folders holding analysis results (probes.json, circuits results.json, disentangle
-    tables, auto-interp results.jsonl)."""
+    """Folders holding analysis results (each registered section's files: disentangle tables,
+    probes.json, circuits.json; auto-interp results.jsonl)."""
     latents: int | None = None
     """Dashboards for the first N latents (default: all)."""
     title: str | None = None
@@ -76,31 +77,37 @@ def build_report(config: ReportConfig) -> ReportResult:
     n = min(config.latents or dictionary.cfg.d_sae, dictionary.cfg.d_sae)
     latents = list(range(n))
     out = Path(config.out)
-    analyses = find_analyses(config.analyses, out.parent)
+    folders = _analysis_folders(config.analyses)
+    found = find_sections(folders, out.parent)
+    interpretations = find_interpretations(folders)
     if isinstance(model, VisionModel):
         data, dashboards = _vision(dictionary, store, latents, stats, config)
     else:
-        data, dashboards = _text(dictionary, store, model, latents, stats, analyses, config)
+        data, dashboards = _text(dictionary, store, model, latents, stats, interpretations, config)
     if config.neuronpedia and data["kind"] == "text":
         layer = f"{dictionary.cfg.hook_name}-{folder.name}"
         export_neuronpedia(data, dashboards, config.neuronpedia, store.manifest.model, layer)
     summary = run_summary(dictionary, folder, store, stats, out.parent)
-    sections = {
-        "training curves": summary.training_curves is not None,
-        "evaluation": bool(summary.evaluation),
-        "feature statistics": stats is not None,
-    } | analyses.present()
+    present = (
+        {
+            "training curves": summary.training_curves is not None,
+            "evaluation": bool(summary.evaluation),
+            "feature statistics": stats is not None,
+        }
+        | found.present(report_sections())
+        | {"auto-interp": bool(interpretations)}
+    )
     html = render(
         title=config.title or f"saekit report: {folder.name}",
         summary=summary,
-        analyses=analyses,
-        sections=sections,
+        analyses=[(s, found.items[s.name]) for s in report_sections() if found.items.get(s.name)],
+        sections=present,
         data=data,
         dashboards=packed(dashboards),
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomic(out, html)
-    return ReportResult(out, out.stat().st_size, n, time.perf_counter() - start, sections)
+    return ReportResult(out, out.stat().st_size, n, time.perf_counter() - start, present)
 
 
 def packed(value) -> str:
@@ -157,7 +164,15 @@ def _model(spec: str | None, store: ActivationStore):
     return load_model(spec or store.manifest.model, "cpu")
 
 
-def _features(latents, stats: FeatureStats | None, analyses: Analyses) -> list[dict]:
+def _analysis_folders(names: list[str]) -> list[Path]:
+    folders = [Path(name) for name in names]
+    for folder in folders:
+        if not folder.is_dir():
+            raise FileNotFoundError(f"analysis folder {folder} does not exist")
+    return folders
+
+
+def _features(latents, stats: FeatureStats | None, interpretations: dict[int, dict]) -> list[dict]:
     out = []
     for latent in latents:
         feature = {
@@ -165,15 +180,15 @@ def _features(latents, stats: FeatureStats | None, analyses: Analyses) -> list[d
             "density": _round(stats.density[latent]) if stats else None,
             "max": _round(stats.max_activation[latent]) if stats else None,
         }
-        if latent in analyses.interpretations:
-            feature |= analyses.interpretations[latent]
+        if latent in interpretations:
+            feature |= interpretations[latent]
         out.append(feature)
     return out
 
 
-def _text(dictionary, store, model: LanguageModel | None, latents, stats, analyses, config):
+def _text(dictionary, store, model: LanguageModel | None, latents, stats, interpretations, config):
     found = text_dashboards(dictionary, store, latents, model, config.dashboards)
-    features = _features(latents, stats, analyses)
+    features = _features(latents, stats, interpretations)
     tokenizer = model.tokenizer if model is not None else None
     tokens = token_texts(tokenizer, found.token_ids())
     for board in found.dashboards.values():
@@ -191,7 +206,7 @@ def _text(dictionary, store, model: LanguageModel | None, latents, stats, analys
 
 def _vision(dictionary, store, latents, stats, config):
     found = vision_dashboards(dictionary, store, latents, config.dashboards)
-    features = _features(latents, stats, Analyses())
+    features = _features(latents, stats, {})
     for feature in features:
         if stats is None:
             feature["max"] = found.max_activation.get(feature["id"], 0.0)

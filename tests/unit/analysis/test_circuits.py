@@ -122,7 +122,7 @@ def test_circuits_command_reports_a_task_the_model_cannot_do(tiny_lm_folder, tmp
 
     args = ["circuits", "--model", str(tiny_lm_folder), "--task", "ioi", "--prompts", "8"]
     assert main([*args, "--out", str(tmp_path), "--device", "cpu"]) == 0
-    results = json.loads((tmp_path / "results.json").read_text())
+    results = json.loads((tmp_path / "circuits.json").read_text())
     assert results["can_do"] is False and "methods" not in results
     assert "not scored" in capsys.readouterr().out
 

@@ -82,7 +82,7 @@ def analyses(tmp_path_factory, explained_latent):
         },
         "methods": [{"method": "atp", "seconds": 1.5, "roc_auc": {"0.05": 0.91}}],
     }
-    (circuits / "results.json").write_text(json.dumps(results))
+    (circuits / "circuits.json").write_text(json.dumps(results))
     rng = np.random.default_rng(0)
     factors = rng.integers(0, 3, (400, 2))
     latents = np.c_[factors + rng.normal(0, 0.1, (400, 2)), rng.normal(size=400)]
