@@ -47,7 +47,7 @@ def _collect(parser: argparse.ArgumentParser) -> None:
 
 
 def _train(parser: argparse.ArgumentParser) -> None:
-    from saekit.sae.registry import ARCHITECTURES
+    from saekit.sae.registry import REGISTRY
     from saekit.train.config import TrainConfig
     from saekit.train.live import LiveConfig
 
@@ -60,7 +60,7 @@ def _train(parser: argparse.ArgumentParser) -> None:
         parser,
         TrainConfig,
         aliases={"architecture": "--arch", "d_sae": "--width"},
-        choices={"architecture": ARCHITECTURES},
+        choices={"architecture": REGISTRY},
     )
     add_dataclass_arguments(parser, LiveConfig)
     parser.add_argument("--out", required=True, help="dictionary folder (resumed if it holds one)")

@@ -4,7 +4,13 @@ and writers for saekit / SAELens / sparsify folders."""
 from saekit.sae.base import Dictionary, ForwardOutput, TrainStepOutput
 from saekit.sae.config import DictionaryConfig
 from saekit.sae.formats import load, save, save_sparsify
-from saekit.sae.registry import ARCHITECTURES, REGISTRY, build, dictionary_class
+from saekit.sae.registry import (
+    ARCHITECTURES,
+    REGISTRY,
+    build,
+    dictionary_class,
+    register_architecture,
+)
 
 __all__ = [
     "ARCHITECTURES",
@@ -16,6 +22,7 @@ __all__ = [
     "build",
     "dictionary_class",
     "load",
+    "register_architecture",
     "save",
     "save_sparsify",
 ]

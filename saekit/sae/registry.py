@@ -28,6 +28,15 @@ REGISTRY: dict[str, type[Dictionary]] = {
 ARCHITECTURES = tuple(REGISTRY)
 
 
+def register_architecture(cls: type[Dictionary]) -> type[Dictionary]:
+    """Make an architecture buildable, loadable and trainable by its `architecture` name (usable
+    as a class decorator)."""
+    if cls.architecture in REGISTRY:
+        raise ValueError(f"an architecture named {cls.architecture!r} is already registered")
+    REGISTRY[cls.architecture] = cls
+    return cls
+
+
 def dictionary_class(architecture: str) -> type[Dictionary]:
     """The class of an architecture name, or an error that lists the valid names."""
     if architecture not in REGISTRY:
