@@ -4,7 +4,8 @@ a source that crashes midway (a killed run)."""
 from dataclasses import fields
 from pathlib import Path
 
-from saekit.sae import DictionaryConfig
+from saekit.sae import DictionaryConfig, dictionary_class
+from saekit.sae.config import ARCHITECTURE_FIELDS
 from saekit.train import TrainConfig
 from saekit.train.sources import ALL, StoreSource
 
@@ -18,9 +19,16 @@ def train_args(acts: Path, out: Path, **flags) -> list[str]:
 
 
 def train_config(**settings) -> TrainConfig:
-    """A TrainConfig from flat settings: dictionary fields go into the nested DictionaryConfig."""
+    """A TrainConfig from flat settings shared by several tests: dictionary fields go into the
+    nested DictionaryConfig, less the architecture-specific ones its architecture does not read
+    (which training refuses)."""
     names = {f.name for f in fields(DictionaryConfig)}
-    dictionary = DictionaryConfig(**{k: v for k, v in settings.items() if k in names})
+    cls = dictionary_class(settings.get("architecture", DictionaryConfig.architecture))
+    reads = {*cls.config_fields, *(["k"] if cls.uses_k else [])}
+    ignored = set(ARCHITECTURE_FIELDS) - reads
+    dictionary = DictionaryConfig(
+        **{k: v for k, v in settings.items() if k in names and k not in ignored}
+    )
     return TrainConfig(dictionary, **{k: v for k, v in settings.items() if k not in names})
 
 
