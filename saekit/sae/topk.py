@@ -142,12 +142,6 @@ class TopKSAE(Dictionary):
 
 def auxk_stride(k: int, k_aux: int) -> int:
     """AuxK is computed on every `k_aux // k`-th row of the global batch, so that its code holds
-    about as many entries as the main one and costs no more than it (on every row, AuxK's
-    top-k_aux and its k_aux-wide code doubled the step once latents went dead). Batches come
-    shuffled, so these rows are a random sample. Evidence (`benchmarks/recipe_study.py
-    --variants defaults auxk-all-rows no-auxk`, held-out FVU, one seed): toy sets at 2M vectors,
-    batch 1024/4096: sparse 0.0859/0.0827 vs 0.0858/0.0827 on every row (0.0856/0.0827 without
-    AuxK), medium 0.1428/0.1271 vs 0.1428/0.1271, dense 0.3667/0.2693 vs 0.3677/0.2693; SmolLM2
-    layer-6 store with a 50k-vector dead window, 300k vectors: 0.1101/0.1106 vs 0.1099/0.1109
-    (dead 0.22/0.04 vs 0.19/0.04); sparse toy at batch 4096 trained in 11 s vs 23 s."""
+    about as many entries as the main one and costs no more than it; batches come shuffled, so
+    these rows are a random sample (the evidence: docs/training.md)."""
     return max(1, k_aux // k)

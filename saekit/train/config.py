@@ -23,48 +23,27 @@ class TrainConfig:
     batch_size: int = 4096
     """Vectors per optimisation step (the global batch under torchrun)."""
     optimizer: OptimizerName = "schedule-free-sign"
-    """schedule-free-sign (the default: sign descent inside schedule-free averaging, no decay,
-    decoder rows kept unit-norm where gradients are taken and in the saved average — sparsify's
-    recipe; see `ScheduleFree.constrain`), adam (AdamW,
-    warmup then linear decay) or signum (sign descent on momentum, same schedule); see
-    `saekit.train.optimizers`. Chosen by `benchmarks/recipe_study.py`: on toy models of
-    superposition schedule-free sign descent recovers nearly every true feature at budgets
-    where Adam recovers none (d 32 / 128 features, 80k vectors: 97 % vs 0 % above cosine 0.9),
-    and on SmolLM2's layer-6 residual stream it reaches a lower held-out FVU (0.120 vs 0.150
-    at batch 1024, 300k vectors); `make bench-train` compares it with the peers' defaults."""
+    """schedule-free-sign (sign descent inside schedule-free averaging, decoder rows kept
+    unit-norm: sparsify's recipe), adam (AdamW, warmup then linear decay) or signum (sign descent
+    on momentum, same schedule); see docs/training.md for why the default."""
     lr: float | None = None
     """Peak learning rate (None: 4e-4 for adam; 5e-3 / sqrt(d_sae / 2**14) for the sign-based
-    optimizers, whose steps do not shrink with the gradient). On long runs a lower rate leaves
-    fewer latents dead and often a lower FVU, but not on every dataset, and it loses at few
-    steps: see the README's "Dead latents" and `benchmarks/recipe_study.py --variants lr-half`."""
+    optimizers)."""
     weight_decay: float | None = None
     """AdamW weight decay (None: the architecture's `default_weight_decay`: 0.1 for qlae,
     which relies on it, 0 otherwise)."""
     warmup_steps: int | None = None
-    """Linear learning-rate warmup (None: none for schedule-free-sign, 50 steps otherwise).
-    Schedule-free averaging needs no warmup to be stable here, and a warmup costs it dearly at
-    short budgets: 25 steps at batch 4096 on a toy set (`benchmarks/recipe_study.py`) end at
-    FVU 0.32 / 0 % of true features recovered with 50 warmup steps, 0.15 / 66 % without."""
+    """Linear learning-rate warmup steps (None: none for schedule-free-sign, 50 otherwise)."""
     decay_start: float = 0.8
     """Fraction of training after which the learning rate decays linearly to zero."""
     dead_window: int = 200_000
-    """A latent that has not fired for this many vectors counts as dead (AuxK revives it; AuxK
-    runs on a row sample of each batch sized to cost no more than the main code: see
-    `saekit.sae.topk.auxk_stride` for why and the evidence)."""
+    """A latent that has not fired for this many vectors counts as dead (AuxK revives it)."""
     normalize_activations: bool = True
     """Scale inputs (and targets) to a fixed mean norm while training, so that the recipe does
     not depend on the data's units; folded into the weights when saving."""
     input_norm: float | None = None
-    """Mean norm inputs are scaled to (with normalize_activations), as a multiple of sqrt(d_in).
-    None: 1/4 for dictionaries whose sparsity is set by k and whose decoder rows are unit-norm
-    (the TopK family) under the sign-based optimizers, else 1 (SAELens' convention, which the
-    L1/L0 coefficients of the other architectures assume). Why 1/4: with unit-norm decoder rows
-    and k-sparsity only the biases carry the data's scale, and sign steps move them by the
-    learning rate whatever that scale, so this sets how fast the biases learn. Evidence
-    (`benchmarks/recipe_study.py --variants defaults input-norm-1`, held-out FVU, 300k vectors,
-    batch 4096): sparse toy 0.091 vs 0.098, medium 0.183 vs 0.197, dense 0.490 vs 0.494, SmolLM2
-    layer-6 store 0.112 vs 0.132; at batch 1024 within 0.002 (sparse 0.098 vs 0.097, dense 0.510
-    vs 0.512, store 0.110 vs 0.110) or better (medium 0.151 vs 0.153); 1/2 and 1/8 land between."""
+    """Mean norm inputs are scaled to (with normalize_activations), as a multiple of sqrt(d_in)
+    (None: 1/4 for the TopK family under the sign-based optimizers, else 1; docs/training.md)."""
     geometric_median_init: bool = True
     """Initialise b_dec at the geometric median of the first batch (autoencoders)."""
     holdout: float = 0.1
@@ -76,12 +55,8 @@ class TrainConfig:
     seed: int = 0
     """Seeds the initialisation and the order of the batches."""
     rank_precision: Literal["auto", "float32", "bfloat16"] = "auto"
-    """Precision of the TopK family's ranking matmul (with the `topk` after it, most of a CPU
-    step). `auto`: bfloat16 on CPUs that multiply it natively (AMX / AVX512-BF16) when d_in >=
-    128 (smaller matmuls are too cheap to gain: measured 0.64x at d_in 64, 1.3-1.6x from 128
-    on), float32 elsewhere (on GPUs `autocast` decides). The bfloat16 ranking shortlists
-    1.25 k latents and re-ranks them on exact float32 pre-activations, so it selects what
-    float32 selects except among exact near-ties (tested)."""
+    """Precision of the TopK family's ranking matmul: `auto` is bfloat16 on CPUs that multiply
+    it natively from d_in 128 (re-ranked in float32, so the selection matches), else float32."""
     autocast: Literal["auto", "on", "off"] = "auto"
     """bf16 autocast of the training step: `auto` turns it on for CUDA devices only."""
     log_to: Literal["none", "jsonl", "tensorboard", "wandb"] = "none"
