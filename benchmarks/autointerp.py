@@ -15,8 +15,8 @@ from saekit.analysis.autointerp.examples import ExampleConfig
 from saekit.analysis.autointerp.explainers import EXPLAINERS
 from saekit.analysis.autointerp.latents import parse_latents
 from saekit.analysis.autointerp.pipeline import InterpretConfig, interpret
-from saekit.analysis.autointerp.sources import DictionarySource
 from saekit.analysis.autointerp.vocab import vocab_projection
+from saekit.latents.sources import DictionarySource
 from saekit.sae import load
 
 

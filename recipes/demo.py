@@ -30,7 +30,8 @@ from saekit.analysis.disentanglement.table import (
 )
 from saekit.analysis.factor_data.factor_sentences import factor_sentences
 from saekit.artifacts import EVAL_REPORT, write_text_atomic
-from saekit.evals.feature_stats import feature_stats, top_contexts
+from saekit.evals.feature_stats import feature_stats
+from saekit.latents.contexts import top_contexts
 from saekit.reports import ReportConfig, build_report
 from saekit.sae import Dictionary, DictionaryConfig
 from saekit.train import StoreSource, TrainConfig, train

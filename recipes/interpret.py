@@ -33,10 +33,10 @@ from saekit.analysis.autointerp.scorers.registry import (
     ScorerInputs,
     make_scorers,
 )
-from saekit.analysis.autointerp.sources import DictionarySource, NeuronSource
 from saekit.analysis.autointerp.summary import summarise, summary_text
 from saekit.analysis.autointerp.vocab import vocab_projection
 from saekit.analysis.embeddings import SentenceEmbedder
+from saekit.latents.sources import DictionarySource, NeuronSource
 from saekit.sae import load
 
 HOOK = "blocks.6.hook_resid_post"

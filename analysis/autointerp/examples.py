@@ -12,8 +12,10 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from saekit.analysis.autointerp.firing import Firing, latent_firing, window_bounds
-from saekit.analysis.autointerp.sources import LatentSource
+from saekit.latents.contexts import Example
+from saekit.latents.firing import latent_firing
+from saekit.latents.sources import LatentSource
+from saekit.latents.spans import Spans, activating_spans, by_quantile
 from saekit.store import ActivationStore
 
 Embed = Callable[[list[list[int]]], Tensor]
@@ -51,18 +53,6 @@ class ExampleConfig:
     each latent draws from its own stream, so its examples do not depend on the other latents."""
 
 
-class Example(NamedTuple):
-    tokens: list[int]
-    activations: list[float]
-    """The latent's activation at each token."""
-    start: int
-    """Store row of the first token."""
-
-    @property
-    def max_activation(self) -> float:
-        return max(self.activations)
-
-
 class LatentExamples(NamedTuple):
     latent: int
     train: list[Example]
@@ -86,48 +76,6 @@ class ExampleSet(NamedTuple):
     latents: dict[int, LatentExamples]
     skipped: dict[int, str]
     """Latent -> why it has no examples."""
-
-
-class Spans:
-    """Token spans of `window` rows around a row, inside its token window."""
-
-    def __init__(self, store: ActivationStore, cfg: ExampleConfig, n_rows: int):
-        self.tokens = store.tokens[:n_rows].numpy()
-        self.first, self.last = window_bounds(store.windows[:n_rows].numpy())
-        self.cfg = cfg
-
-    def around(self, row: int) -> tuple[int, int]:
-        first, last = self.first[row], self.last[row]
-        start = max(row - self.cfg.before, first)
-        end = min(start + self.cfg.window, last)
-        return max(end - self.cfg.window, first), end
-
-    def example(self, firing: Firing, index: int, span: tuple[int, int]) -> Example:
-        start, end = span
-        values = firing.values_at(index, start, end)
-        return Example(self.tokens[start:end].tolist(), values.round(4).tolist(), int(start))
-
-
-def activating_spans(spans: Spans, rows: np.ndarray, values: np.ndarray, used: np.ndarray):
-    """Non-overlapping spans around the strongest rows first, with their peak value."""
-    out = []
-    for i in np.argsort(-values, kind="stable"):
-        start, end = spans.around(int(rows[i]))
-        if not used[start:end].any():
-            used[start:end] = True
-            out.append(((start, end), float(values[i])))
-    return out
-
-
-def by_quantile(candidates: list, n_quantiles: int, per_quantile: int, rng) -> list:
-    """`per_quantile` picks from each of `n_quantiles` equal-count groups of the candidates
-    (ordered strongest first), as (candidate, quantile) pairs."""
-    picks = []
-    groups = np.array_split(np.arange(len(candidates)), n_quantiles)
-    for q, group in enumerate(groups):
-        chosen = rng.choice(group, min(per_quantile, len(group)), replace=False)
-        picks += [(candidates[i], q) for i in sorted(chosen)]
-    return picks
 
 
 def _silent_spans(spans, firing, index, used, n, rng, tries: int = 20) -> list[tuple[int, int]]:
@@ -177,7 +125,7 @@ def collect_examples(
     if bad:
         raise IndexError(f"latents {bad[:5]} out of range: the source has {source.n_latents}")
     firing = latent_firing(source, store, latents, max_rows=cfg.max_rows)
-    spans = Spans(store, cfg, firing.n_rows)
+    spans = Spans(store, cfg.window, cfg.before, firing.n_rows)
     pool_rng = np.random.default_rng(cfg.seed)
     pool = [spans.around(int(r)) for r in pool_rng.integers(0, firing.n_rows, cfg.hard_pool)]
     pool = list(dict.fromkeys(pool))

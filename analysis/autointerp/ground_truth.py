@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 from transformers import PreTrainedTokenizerBase
 
-from saekit.analysis.autointerp.sources import TokenIndicatorSource
+from saekit.latents.sources import TokenIndicatorSource
 
 MONTHS = "January February March April May June July August September October November December"
 PRONOUNS = {"he", "she", "they", "his", "her", "their", "him", "them"}

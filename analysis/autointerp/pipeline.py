@@ -20,9 +20,9 @@ from saekit.analysis.autointerp.scorers.registry import (
     ScorerInputs,
     make_scorers,
 )
-from saekit.analysis.autointerp.sources import LatentSource
 from saekit.analysis.autointerp.vocab import VocabTokens
 from saekit.analysis.embeddings import SentenceEmbedder
+from saekit.latents.sources import LatentSource
 from saekit.models import LanguageModel
 from saekit.store import ActivationStore
 from saekit.version import __version__

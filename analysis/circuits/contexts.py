@@ -5,7 +5,8 @@ from pathlib import Path
 
 from saekit.analysis.circuits.features import ERROR
 from saekit.artifacts import FEATURE_STATS
-from saekit.evals.feature_stats import FeatureStats, top_contexts
+from saekit.evals.feature_stats import FeatureStats
+from saekit.latents.contexts import top_contexts
 from saekit.store import ActivationStore
 
 

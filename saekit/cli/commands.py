@@ -158,9 +158,9 @@ def disentangle(args: argparse.Namespace) -> int:
 def interpret(args: argparse.Namespace) -> int:
     from saekit.analysis.autointerp.latents import parse_latents
     from saekit.analysis.autointerp.pipeline import InterpretConfig, interpret, openai_client
-    from saekit.analysis.autointerp.sources import DictionarySource, NeuronSource, check_pairing
     from saekit.analysis.autointerp.summary import summary_text
     from saekit.analysis.autointerp.vocab import vocab_projection
+    from saekit.latents.sources import DictionarySource, NeuronSource, check_pairing
     from saekit.models import load_model
     from saekit.sae import load
     from saekit.store import ActivationStore

@@ -5,7 +5,6 @@ analyses and reports."""
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
 
 import torch
 from safetensors.torch import load_file, save_file
@@ -91,30 +90,3 @@ def _nonzero_quantiles(latents: Tensor) -> Tensor:
     masked = latents.T.masked_fill(latents.T <= 0, float("nan"))
     q = torch.tensor(QUANTILES)
     return torch.nanquantile(masked, q, dim=1).T.nan_to_num(0.0)
-
-
-class Context(NamedTuple):
-    """One place a latent fired, with the tokens that led up to it."""
-
-    value: float
-    """The latent's activation there."""
-    token_ids: list[int]
-    """Tokens of the same window before and at the activating position (it is the last)."""
-
-
-def top_contexts(
-    store: ActivationStore, stats: FeatureStats, latent: int, window: int = 8
-) -> list[Context]:
-    """For one latent, its top activations as `Context`s, using the store's `tokens` and
-    `windows` (rows of one window are contiguous)."""
-    tokens, windows = store.tokens, store.windows
-    out = []
-    for value, row in zip(
-        stats.top_values[latent].tolist(), stats.top_rows[latent].tolist(), strict=True
-    ):
-        if row < 0:
-            continue
-        start = max(row - window, 0)
-        same = windows[start : row + 1] == windows[row]
-        out.append(Context(value, tokens[start : row + 1][same].tolist()))
-    return out

@@ -15,9 +15,9 @@ import jinja2
 import numpy as np
 import torch
 
-from saekit.analysis.autointerp.sources import check_pairing
 from saekit.artifacts import FEATURE_STATS, write_text_atomic
 from saekit.evals.feature_stats import FeatureStats
+from saekit.latents.sources import check_pairing
 from saekit.models import LanguageModel, VisionModel, load_model
 from saekit.reports.dashboards import DashboardConfig, text_dashboards
 from saekit.reports.export import export_neuronpedia

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from saekit.analysis.autointerp.examples import ExampleConfig, Spans, activating_spans, by_quantile
-from saekit.analysis.autointerp.firing import Firing, latent_firing
-from saekit.analysis.autointerp.sources import DictionarySource
 from saekit.analysis.autointerp.vocab import vocab_projection
+from saekit.latents.firing import Firing, latent_firing
+from saekit.latents.sources import DictionarySource
+from saekit.latents.spans import Spans, activating_spans, by_quantile
 from saekit.models import LanguageModel
 from saekit.sae import Dictionary
 from saekit.sae.base import resolve_hook
@@ -65,7 +65,7 @@ def text_dashboards(
     cfg = cfg or DashboardConfig()
     source = DictionarySource(dictionary, resolve_hook(dictionary, None, store.hooks))
     firing = latent_firing(source, store, latents, max_rows=cfg.max_rows)
-    spans = Spans(store, ExampleConfig(window=cfg.window, before=cfg.before), firing.n_rows)
+    spans = Spans(store, cfg.window, cfg.before, firing.n_rows)
     vocab = vocab_projection(dictionary, model, latents, cfg.vocab_k) if model else {}
     rng = np.random.default_rng(cfg.seed)
     out = {}

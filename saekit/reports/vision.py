@@ -15,9 +15,9 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from saekit.analysis.autointerp.firing import latent_firing
-from saekit.analysis.autointerp.sources import DictionarySource
 from saekit.data.images import load_images
+from saekit.latents.firing import latent_firing
+from saekit.latents.sources import DictionarySource
 from saekit.reports.dashboards import DashboardConfig, histogram
 from saekit.sae import Dictionary
 from saekit.sae.base import resolve_hook

@@ -14,8 +14,8 @@ from saekit.analysis.autointerp.ground_truth import KNOWN_FEATURES, known_source
 from saekit.analysis.autointerp.pipeline import InterpretConfig, interpret
 from saekit.analysis.autointerp.results import RESULTS
 from saekit.analysis.autointerp.scorers import EmbeddingScorer
-from saekit.analysis.autointerp.sources import DictionarySource
 from saekit.analysis.embeddings import SentenceEmbedder
+from saekit.latents.sources import DictionarySource
 from tests.unit.analysis.autointerp.fake_openai import FakeOpenAI, answer
 
 KEY = "sk-integration-secret-42"
@@ -151,7 +151,7 @@ def test_vocab_projection_finds_the_token_a_direction_writes(smollm2):
 
 
 def test_a_store_from_another_model_is_refused(layer6_sae, layer6_store):
-    from saekit.analysis.autointerp.sources import check_pairing
+    from saekit.latents.sources import check_pairing
 
     _, sae = layer6_sae
     with pytest.raises(ValueError, match="trained on 'smollm2-135m' but the store holds 'gpt2'"):

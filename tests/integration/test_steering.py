@@ -8,7 +8,8 @@ import torch
 from scipy.stats import ttest_rel
 
 from saekit.analysis.embeddings import SentenceEmbedder
-from saekit.evals.feature_stats import feature_stats, top_contexts
+from saekit.evals.feature_stats import feature_stats
+from saekit.latents.contexts import top_contexts
 from saekit.steer import generate, steer
 
 pytestmark = pytest.mark.integration

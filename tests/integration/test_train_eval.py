@@ -7,7 +7,8 @@ import torch
 
 import saekit
 from saekit.cli import main
-from saekit.evals.feature_stats import FeatureStats, top_contexts
+from saekit.evals.feature_stats import FeatureStats
+from saekit.latents.contexts import top_contexts
 from saekit.splice import spliced
 from tests.integration.conftest import HOOK
 

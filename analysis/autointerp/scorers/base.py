@@ -2,7 +2,8 @@
 
 from typing import NamedTuple, Protocol
 
-from saekit.analysis.autointerp.examples import Example, LatentExamples
+from saekit.analysis.autointerp.examples import LatentExamples
+from saekit.latents.contexts import Example
 
 
 class Prediction(NamedTuple):

@@ -6,11 +6,12 @@ marks fit. A probability above 0.5 is a yes."""
 from transformers import PreTrainedTokenizerBase
 
 from saekit.analysis.autointerp.clients import Client
-from saekit.analysis.autointerp.examples import Example, LatentExamples, latent_rng
+from saekit.analysis.autointerp.examples import LatentExamples, latent_rng
 from saekit.analysis.autointerp.prompts import detection_messages, fuzzing_messages
 from saekit.analysis.autointerp.scorers.base import ScoreResult, labelled
 from saekit.analysis.autointerp.scorers.metrics import binary_metrics
 from saekit.analysis.autointerp.text import marked, token_strings
+from saekit.latents.contexts import Example
 
 
 def _judge(client: Client, name: str, conversations, labels) -> ScoreResult:

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from saekit.analysis.autointerp.examples import ExampleConfig, collect_examples
-from saekit.analysis.autointerp.sources import TokenIndicatorSource
+from saekit.latents.sources import TokenIndicatorSource
 
 
 class TokenStore:
@@ -98,7 +98,7 @@ def test_bad_latent_index():
 
 
 def test_neurons_fire_above_their_own_quantile():
-    from saekit.analysis.autointerp.sources import NeuronSource
+    from saekit.latents.sources import NeuronSource
 
     source = NeuronSource("h", torch.tensor([1.0, -2.0]))
     acts = torch.tensor([[0.5, -1.0], [3.0, -3.0]])

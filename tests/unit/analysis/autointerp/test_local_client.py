@@ -4,8 +4,9 @@ what each conversation gets alone, and P(yes) is the share of the yes/no token m
 import torch
 
 from saekit.analysis.autointerp.clients import LocalClient
-from saekit.analysis.autointerp.examples import Example, LatentExamples
+from saekit.analysis.autointerp.examples import LatentExamples
 from saekit.analysis.autointerp.explainers import LLMExplainer, TokenFrequencyExplainer
+from saekit.latents.contexts import Example
 
 SHORT = [{"role": "user", "content": "Is it a month?"}]
 LONG = [{"role": "user", "content": "Is the word in this long sentence about the sea a month?"}]

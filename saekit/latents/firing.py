@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from saekit.analysis.autointerp.sources import LatentSource
+from saekit.latents.sources import LatentSource
 from saekit.store import ActivationStore
 
 
