@@ -36,7 +36,7 @@ def main() -> None:
         start = time.perf_counter()
         run = interpret(DictionarySource(sae), store, model, out, cfg, vocab)
         total = time.perf_counter() - start
-    scored = sum("scores" in r for r in run.results.values())
+    scored = sum(r.skipped is None for r in run.results.values())
     print(
         f"{scored} latents scored in {total:.0f} s: {60 * scored / total:.2f} latents/min overall"
     )

@@ -114,7 +114,7 @@ def main() -> None:
         config = InterpretConfig(latents=spec, scorers=list(scorer_names), examples=small)
         start = time.perf_counter()
         run = interpret(source, store, model, args.out / name, config, vocab)
-        scored = sum("scores" in r for r in run.results.values())
+        scored = sum(r.skipped is None for r in run.results.values())
         split = {k: round(v) for k, v in run.seconds.items()}
         print(f"\n{name} ({time.perf_counter() - start:.0f} s; seconds per stage {split}):")
         print(summary_text(run.results))

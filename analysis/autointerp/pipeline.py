@@ -14,6 +14,7 @@ from saekit.analysis.autointerp.examples import ExampleConfig, LatentExamples, c
 from saekit.analysis.autointerp.explainers import ExplainerInputs, make_explainer
 from saekit.analysis.autointerp.latents import parse_latents
 from saekit.analysis.autointerp.prompts import PROMPT_VERSION
+from saekit.analysis.autointerp.record import LatentRecord
 from saekit.analysis.autointerp.results import ResultWriter, read_results
 from saekit.analysis.autointerp.scorers.registry import (
     DEFAULT_SCORERS,
@@ -67,7 +68,7 @@ class InterpretConfig:
 
 
 class InterpretRun(NamedTuple):
-    results: dict[int, dict]
+    results: dict[int, LatentRecord]
     """Every latent's record in results.jsonl (earlier runs' included)."""
     seconds: dict[str, float]
     """Time spent on examples, explaining and each scorer in this run."""
@@ -99,25 +100,25 @@ def make_client(cfg: InterpretConfig, model: LanguageModel) -> Client:
 
 
 def _record(examples: LatentExamples, explanation, explainer: str, client: Client, scores):
-    return {
-        "latent": examples.latent,
-        "explainer": explainer,
-        "explanation": explanation.text,
-        "parsed": explanation.parsed,
-        **({} if explanation.parsed else {"raw": explanation.raw}),
-        "examples": {  # the first store row of each example used (each spans the window)
+    return LatentRecord(
+        latent=examples.latent,
+        explainer=explainer,
+        explanation=explanation.text,
+        parsed=explanation.parsed,
+        raw=None if explanation.parsed else explanation.raw,
+        examples={
             "train": [e.start for e in examples.train],
             "activating": [e.start for e in examples.activating],
             "random": [e.start for e in examples.random_negatives],
             "hard": [e.start for e in examples.hard_negatives],
         },
-        "scores": {s.scorer: s.metrics for s in scores},
-        "predictions": {
+        scores={s.scorer: s.metrics for s in scores},
+        predictions={
             s.scorer: [[p.kind, p.quantile, p.truth, round(p.score, 5)] for p in s.predictions]
             for s in scores
         },
-        "versions": {"prompt": PROMPT_VERSION, "judge": client.name, "saekit": __version__},
-    }
+        versions={"prompt": PROMPT_VERSION, "judge": client.name, "saekit": __version__},
+    )
 
 
 def interpret(
@@ -154,8 +155,8 @@ def interpret(
     )
     seconds["examples"] = time.perf_counter() - start
     for latent, reason in found.skipped.items():
-        writer.append({"latent": latent, "skipped": reason})
-        done[latent] = {"latent": latent, "skipped": reason}
+        done[latent] = LatentRecord(latent, skipped=reason)
+        writer.append(done[latent])
     ready = [found.latents[i] for i in todo if i in found.latents]
     for first in tqdm(range(0, len(ready), cfg.batch_latents), desc="interpret", unit="batch"):
         batch = ready[first : first + cfg.batch_latents]
@@ -170,7 +171,7 @@ def interpret(
                 seconds[scorer.name] += time.perf_counter() - start
             record = _record(examples, explanation, explainer.name, client, scores)
             if vocab is not None:
-                record["vocab"] = vocab[examples.latent]._asdict()
+                record.vocab = vocab[examples.latent]._asdict()
             writer.append(record)
             done[examples.latent] = record
     return InterpretRun(done, seconds)

@@ -5,13 +5,14 @@ import json
 import os
 from pathlib import Path
 
+from saekit.analysis.autointerp.record import LatentRecord
 from saekit.artifacts import write_text_atomic
 from saekit.jsonl import jsonl_lines
 
 RESULTS = "results.jsonl"
 
 
-def read_results(folder: Path) -> dict[int, dict]:
+def read_results(folder: Path) -> dict[int, LatentRecord]:
     """Complete lines by latent; a torn last line (from a crash) is cut off the file."""
     path = folder / RESULTS
     if not path.exists():
@@ -20,12 +21,12 @@ def read_results(folder: Path) -> dict[int, dict]:
     done, kept = {}, []
     for line in lines:
         try:
-            record = json.loads(line)
+            record = LatentRecord.from_json(line)
         except json.JSONDecodeError:
             break
         if not line.endswith("\n"):
             break
-        done[int(record["latent"])] = record
+        done[record.latent] = record
         kept.append(line)
     if len(kept) < len(lines):
         write_text_atomic(path, "".join(kept))
@@ -37,8 +38,8 @@ class ResultWriter:
         folder.mkdir(parents=True, exist_ok=True)
         self.path = folder / RESULTS
 
-    def append(self, record: dict) -> None:
+    def append(self, record: LatentRecord) -> None:
         with open(self.path, "a") as f:
-            f.write(json.dumps(record) + "\n")
+            f.write(record.to_json() + "\n")
             f.flush()
             os.fsync(f.fileno())

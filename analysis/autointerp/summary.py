@@ -2,14 +2,16 @@
 
 import numpy as np
 
+from saekit.analysis.autointerp.record import LatentRecord
+
 SUMMARY_METRICS = ("roc_auc", "balanced_accuracy", "f1")
 
 
-def summarise(results: dict[int, dict]) -> dict[str, dict[str, dict[str, float]]]:
+def summarise(results: dict[int, LatentRecord]) -> dict[str, dict[str, dict[str, float]]]:
     """`{scorer: {metric: {mean, q25, median, q75, n}}}` over the scored latents."""
     values: dict[str, dict[str, list[float]]] = {}
     for record in results.values():
-        for scorer, metrics in record.get("scores", {}).items():
+        for scorer, metrics in record.scores.items():
             for metric, value in metrics.items():
                 if metric in SUMMARY_METRICS and value is not None:
                     values.setdefault(scorer, {}).setdefault(metric, []).append(value)
@@ -28,10 +30,10 @@ def summarise(results: dict[int, dict]) -> dict[str, dict[str, dict[str, float]]
     }
 
 
-def summary_text(results: dict[int, dict]) -> str:
-    scored = sum(1 for r in results.values() if "scores" in r)
-    skipped = sum(1 for r in results.values() if "skipped" in r)
-    failed = sum(1 for r in results.values() if r.get("parsed") is False)
+def summary_text(results: dict[int, LatentRecord]) -> str:
+    scored = sum(1 for r in results.values() if r.skipped is None)
+    skipped = sum(1 for r in results.values() if r.skipped is not None)
+    failed = sum(1 for r in results.values() if r.skipped is None and not r.parsed)
     lines = [f"{scored} latents scored, {skipped} skipped (too few activations), {failed} unparsed"]
     for scorer, metrics in summarise(results).items():
         for metric, s in metrics.items():

@@ -4,6 +4,7 @@ folders: each latent's explanation and scores, joined to the feature browser."""
 import json
 from pathlib import Path
 
+from saekit.analysis.autointerp.record import LatentRecord
 from saekit.analysis.autointerp.results import RESULTS
 from saekit.jsonl import jsonl_lines
 
@@ -24,16 +25,9 @@ def _interpretations(path: Path) -> dict[int, dict]:
     out = {}
     for line in jsonl_lines(path.read_text()):
         try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
+            record = LatentRecord.from_json(line)
+        except (json.JSONDecodeError, TypeError, AttributeError):
             continue  # a line torn by a crash: the run resumes past it
-        if "explanation" not in record:
-            continue
-        scores = {
-            f"{scorer}.{name}": value
-            for scorer, metrics in record.get("scores", {}).items()
-            for name, value in metrics.items()
-            if isinstance(value, int | float)
-        }
-        out[int(record["latent"])] = {"explanation": record["explanation"], "scores": scores}
+        if record.skipped is None:
+            out[record.latent] = {"explanation": record.explanation, "scores": record.flat_scores()}
     return out
