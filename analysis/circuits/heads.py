@@ -82,7 +82,7 @@ def head_effects(
 ) -> HeadEffects:
     """Every head's effect on the task metric. `patching`: the head's output from the corrupted
     run in the clean run (one forward per head); `mean-ablation`: its mean output over the
-    corrupted prompts and positions instead; `atp`: the first-order estimate
+    corrupted prompts and their real positions instead; `atp`: the first-order estimate
     (z_corrupt - z_clean) . dM/dz from one forward and one backward pass. `layers` limits a
     patching scan to some layers (the others' effects are NaN)."""
     if method not in ("patching", "mean-ablation", "atp"):
@@ -112,7 +112,7 @@ def _patched_metrics(model, task, points, corrupt_z, method, layers, progress) -
         point = points[layer]
         source = corrupt_z[point.name]
         if method == "mean-ablation":
-            source = source.mean(dim=(0, 1), keepdim=True).expand_as(source)
+            source = mean_over_real_positions(source, task.last).expand_as(source)
         for head in range(n_heads):
             edit = _replace_head(head, source)
             out[layer, head] = task_metric(model, task, task.clean, [(point, edit)]).mean()
@@ -126,17 +126,26 @@ def metric_with_heads_ablated(
     model: LanguageModel, task: Task, heads: Sequence[tuple[int, int]]
 ) -> float:
     """Mean clean metric with `heads` ((layer, head) pairs) mean-ablated together: each takes
-    its mean output over the corrupted prompts and positions."""
+    its mean output over the corrupted prompts and their real positions."""
     points = head_points(model)
     layers = sorted({layer for layer, _ in heads})
     corrupt_z = model.capture(task.corrupt, [points[layer] for layer in layers], stop_early=False)
     edits = []
     for layer in layers:
         name = points[layer].name
-        mean = corrupt_z[name].mean(dim=(0, 1), keepdim=True).expand_as(corrupt_z[name])
+        mean = mean_over_real_positions(corrupt_z[name], task.last).expand_as(corrupt_z[name])
         chosen = [head for lay, head in heads if lay == layer]
         edits.append((points[layer], _replace_heads(chosen, mean)))
     return float(task_metric(model, task, task.clean, edits).mean())
+
+
+def mean_over_real_positions(z: Tensor, last: Tensor) -> Tensor:
+    """`[N, T, ...]` -> `[1, 1, ...]`: the mean over every prompt's positions up to its last real
+    one (right padding left out)."""
+    positions = torch.arange(z.shape[1], device=z.device)
+    real = (positions[None, :] <= last.to(z.device)[:, None]).to(z.dtype)
+    weights = real.reshape(*real.shape, *([1] * (z.dim() - 2)))
+    return (z * weights).sum(dim=(0, 1), keepdim=True) / real.sum()
 
 
 def _replace_head(head: int, source: Tensor):

@@ -15,7 +15,12 @@ from saekit.analysis.circuits import (
     score_against_truth,
 )
 from saekit.analysis.circuits.discrete_sae import edge_scores, node_scores
-from saekit.analysis.circuits.heads import _replace_head, head_points, task_metric
+from saekit.analysis.circuits.heads import (
+    _replace_head,
+    head_points,
+    metric_with_heads_ablated,
+    task_metric,
+)
 from saekit.analysis.circuits.tasks import encode_pairs
 
 PLANTED = (1, 2)  # layer, head
@@ -181,3 +186,25 @@ def test_feature_circuit_refuses_a_dictionary_from_another_hook_or_width(planted
         feature_circuit(model, task, {"blocks.0.hook_resid_post": narrow})
     with pytest.raises(ValueError, match="at least one dictionary"):
         feature_circuit(model, task, {})
+
+
+def test_mean_ablation_ignores_padding(planted):
+    """Twelve pad columns after every prompt's last real position change nothing."""
+    model, task = planted
+    pad = torch.full((len(task), 12), 3)
+    padded = Task(
+        "padded",
+        torch.cat([task.clean, pad], 1),
+        torch.cat([task.corrupt, pad], 1),
+        task.last,
+        task.metric,
+        task.prompts,
+    )
+    heads = [PLANTED, (0, 1)]
+    torch.testing.assert_close(
+        metric_with_heads_ablated(model, padded, heads),
+        metric_with_heads_ablated(model, task, heads),
+    )
+    plain = head_effects(model, task, "mean-ablation", layers=[1], progress=False).effects
+    with_pad = head_effects(model, padded, "mean-ablation", layers=[1], progress=False).effects
+    torch.testing.assert_close(with_pad[1], plain[1])
