@@ -79,12 +79,14 @@ def head_effects(
     method: Method = "patching",
     layers: Sequence[int] | None = None,
     progress: bool = True,
+    heads: Sequence[tuple[int, int]] | None = None,
 ) -> HeadEffects:
     """Every head's effect on the task metric. `patching`: the head's output from the corrupted
     run in the clean run (one forward per head); `mean-ablation`: its mean output over the
     corrupted prompts and their real positions instead; `atp`: the first-order estimate
     (z_corrupt - z_clean) . dM/dz from one forward and one backward pass. `layers` limits a
-    patching scan to some layers (the others' effects are NaN)."""
+    patching scan to some layers and `heads` to chosen (layer, head) pairs (the others' effects
+    are NaN)."""
     if method not in ("patching", "mean-ablation", "atp"):
         raise ValueError(f"unknown method {method!r}: patching, mean-ablation or atp")
     start = time.perf_counter()
@@ -96,28 +98,40 @@ def head_effects(
     if method == "atp":
         raw = _attribution(model, task, points, corrupt_z)
     else:
+        n_heads = corrupt_z[points[0].name].shape[2]
         scanned = range(len(points)) if layers is None else layers
-        raw = _patched_metrics(model, task, points, corrupt_z, method, scanned, progress) - clean
+        every = [(layer, head) for layer in scanned for head in range(n_heads)]
+        chosen = list(heads) if heads is not None else every
+        raw = _patched_metrics(model, task, points, corrupt_z, method, chosen, progress) - clean
     effects = raw / (corrupt - clean) if corrupt != clean else raw * float("nan")
     return HeadEffects(method, effects, clean, corrupt, time.perf_counter() - start)
 
 
 @torch.no_grad()
-def _patched_metrics(model, task, points, corrupt_z, method, layers, progress) -> Tensor:
+def _patched_metrics(model, task, points, corrupt_z, method, chosen, progress) -> Tensor:
     n_heads = corrupt_z[points[0].name].shape[2]
+    bad = [
+        (layer, head)
+        for layer, head in chosen
+        if not (0 <= layer < len(points) and 0 <= head < n_heads)
+    ]
+    if bad:
+        raise ValueError(
+            f"heads {bad[:5]} do not exist: the model has {len(points)} layers x {n_heads} heads"
+        )
     out = torch.full((len(points), n_heads), float("nan"))
-    total = len(layers) * n_heads
-    bar = tqdm(total=total, desc=f"{task.name} {method}", unit="head", disable=not progress)
-    for layer in layers:
+    sources = {}
+    for layer, head in tqdm(
+        chosen, desc=f"{task.name} {method}", unit="head", disable=not progress
+    ):
         point = points[layer]
-        source = corrupt_z[point.name]
-        if method == "mean-ablation":
-            source = mean_over_real_positions(source, task.last).expand_as(source)
-        for head in range(n_heads):
-            edit = _replace_head(head, source)
-            out[layer, head] = task_metric(model, task, task.clean, [(point, edit)]).mean()
-            bar.update(1)
-    bar.close()
+        if layer not in sources:
+            source = corrupt_z[point.name]
+            if method == "mean-ablation":
+                source = mean_over_real_positions(source, task.last).expand_as(source)
+            sources[layer] = source
+        edit = _replace_head(head, sources[layer])
+        out[layer, head] = task_metric(model, task, task.clean, [(point, edit)]).mean()
     return out
 
 

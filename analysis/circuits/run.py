@@ -11,7 +11,7 @@ from saekit.analysis.circuits.methods import METHODS, MethodInputs
 from saekit.analysis.circuits.plots import roc_plot
 from saekit.analysis.circuits.results import save_circuits
 from saekit.analysis.circuits.scoring import THRESHOLDS
-from saekit.analysis.circuits.tasks import make_task
+from saekit.analysis.circuits.tasks import load_prompt_pairs, make_task, task_from_pairs
 from saekit.models import LanguageModel
 from saekit.sae import load
 
@@ -20,6 +20,9 @@ from saekit.sae import load
 class CircuitsConfig:
     task: str = "ioi"
     """Task: ioi, greater-than or docstring."""
+    pairs: str | None = None
+    """A JSONL file of your own prompt pairs (clean, corrupted, answer, wrong on each line),
+    used instead of --task; the metric is logit[answer] - logit[wrong]."""
     methods: list[str] = field(default_factory=lambda: ["patching", "atp", "discrete-sae"])
     """Methods to run; patching is the ground truth the others are scored against."""
     prompts: int = 64
@@ -48,9 +51,13 @@ def run_circuits(model: LanguageModel, config: CircuitsConfig, out: str | Path) 
     """Run and score every method on one task; returns (and writes) the results."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    task = make_task(config.task, model.tokenizer, config.prompts, config.seed)
+    if config.pairs:
+        pairs = load_prompt_pairs(config.pairs)
+        task = task_from_pairs(model.tokenizer, pairs, Path(config.pairs).stem)
+    else:
+        task = make_task(config.task, model.tokenizer, config.prompts, config.seed)
     able = capability(model, task)
-    results: dict = {"task": config.task, "model": model.spec, "capability": asdict(able)}
+    results: dict = {"task": task.name, "model": model.spec, "capability": asdict(able)}
     results["can_do"] = able.can_do
     if not able.can_do:
         results["note"] = "the model cannot do this task: not scored"
@@ -58,7 +65,7 @@ def run_circuits(model: LanguageModel, config: CircuitsConfig, out: str | Path) 
         return results
     truth = head_effects(model, task, "patching") if "patching" in config.methods else None
     inputs = MethodInputs(
-        model, task, config.task, truth, out, config.trials, config.sae_prompts, config.seed
+        model, task, task.name, truth, out, config.trials, config.sae_prompts, config.seed
     )
     methods = [METHODS[method](inputs) for method in config.methods]
     if truth is not None:
@@ -66,7 +73,7 @@ def run_circuits(model: LanguageModel, config: CircuitsConfig, out: str | Path) 
         roc_truth = truth.effects.abs() >= THRESHOLDS[1]
         roc = {m.method: m.scores for m in methods if m.method != "patching"}
         roc_plot(
-            roc, roc_truth, f"{config.task} (truth: |effect| >= {THRESHOLDS[1]})", out / "roc.png"
+            roc, roc_truth, f"{task.name} (truth: |effect| >= {THRESHOLDS[1]})", out / "roc.png"
         )
     results["methods"] = [asdict(m) | {"scores": m.scores.tolist()} for m in methods]
     if config.dictionaries:

@@ -16,13 +16,18 @@ Prompts start with BOS and are right-padded to one length; `last` is each prompt
 position (causal attention: padding never reaches it).
 """
 
+import json
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
 
 import torch
 from torch import Tensor
 from transformers import PreTrainedTokenizerBase
+
+from saekit.jsonl import jsonl_lines
 
 NAMES = (
     "Mary John Tom James Dan Sid Martin Amy Paul Kate Anna Mike Lisa Sarah David Emma Alice Bob "
@@ -116,13 +121,19 @@ def ioi(tokenizer: PreTrainedTokenizerBase, n: int = 64, seed: int = 0) -> Task:
         corrupt = _fill(_fill_abc(template, x, y, z), fill)
         pairs.append((clean, corrupt))
         answers.append([single_token(tokenizer, " " + a), single_token(tokenizer, " " + b)])
-    ids = torch.tensor(answers)
+    metric = logit_difference(torch.tensor(answers))
+    return Task("ioi", *encode_pairs(tokenizer, pairs), metric, [c for c, _ in pairs])
 
-    def logit_difference(logits: Tensor) -> Tensor:
-        answers_ = ids.to(logits.device)
-        return logits.gather(1, answers_[:, :1])[:, 0] - logits.gather(1, answers_[:, 1:])[:, 0]
 
-    return Task("ioi", *encode_pairs(tokenizer, pairs), logit_difference, [c for c, _ in pairs])
+def logit_difference(answers: Tensor) -> Callable[[Tensor], Tensor]:
+    """The metric logit[right] - logit[wrong], with `answers [N, 2]` the (right, wrong) token
+    of each prompt."""
+
+    def metric(logits: Tensor) -> Tensor:
+        ids = answers.to(logits.device)
+        return logits.gather(1, ids[:, :1])[:, 0] - logits.gather(1, ids[:, 1:])[:, 0]
+
+    return metric
 
 
 def greater_than(tokenizer: PreTrainedTokenizerBase, n: int = 64, seed: int = 0) -> Task:
@@ -213,3 +224,52 @@ def make_task(name: str, tokenizer: PreTrainedTokenizerBase, n: int = 64, seed: 
     if name not in TASKS:
         raise ValueError(f"unknown task {name!r}: choose one of {', '.join(TASKS)}")
     return TASKS[name](tokenizer, n, seed)
+
+
+class PromptPair(NamedTuple):
+    """One prompt of a user's own task, and the token that tells whether the model does it."""
+
+    clean: str
+    corrupted: str
+    """The same number of tokens as `clean`, changed where the task's information is."""
+    answer: str
+    """The right next token, as written after the prompt (e.g. " Mary")."""
+    wrong: str
+    """The wrong next token the metric compares against (e.g. " John")."""
+
+
+def task_from_pairs(
+    tokenizer: PreTrainedTokenizerBase, pairs: Sequence[PromptPair], name: str = "custom"
+) -> Task:
+    """A task from the user's own prompts; its metric is logit[answer] - logit[wrong] at each
+    prompt's last position."""
+    if not pairs:
+        raise ValueError("no prompt pairs: give at least one (clean, corrupted, answer, wrong)")
+    answers = []
+    for number, pair in enumerate(pairs, 1):
+        try:
+            answers.append(
+                [single_token(tokenizer, pair.answer), single_token(tokenizer, pair.wrong)]
+            )
+        except ValueError as error:
+            raise ValueError(f"prompt pair {number}: {error}; answers must be one token") from None
+    clean_and_corrupt = [(p.clean, p.corrupted) for p in pairs]
+    metric = logit_difference(torch.tensor(answers))
+    return Task(name, *encode_pairs(tokenizer, clean_and_corrupt), metric, [p.clean for p in pairs])
+
+
+def load_prompt_pairs(path: str | Path) -> list[PromptPair]:
+    """A JSONL file with `clean`, `corrupted`, `answer` and `wrong` on every line."""
+    pairs = []
+    for number, line in enumerate(jsonl_lines(Path(path).read_text()), 1):
+        try:
+            record = json.loads(line)
+            pairs.append(PromptPair(*(str(record[k]) for k in PromptPair._fields)))
+        except (json.JSONDecodeError, KeyError, TypeError) as error:
+            raise ValueError(
+                f"{path} line {number}: expected a JSON object with {list(PromptPair._fields)} "
+                f"({error})"
+            ) from None
+    if not pairs:
+        raise ValueError(f"{path} holds no prompt pairs")
+    return pairs

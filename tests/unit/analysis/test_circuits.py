@@ -1,6 +1,8 @@
 """Circuit discovery on hand-checkable cases: task pairs, ROC-AUC and code scores computed by
 hand, and a tiny model with one planted head that every method must rank first."""
 
+import json
+
 import pytest
 import torch
 
@@ -21,7 +23,9 @@ from saekit.analysis.circuits.heads import (
     metric_with_heads_ablated,
     task_metric,
 )
-from saekit.analysis.circuits.tasks import encode_pairs
+from saekit.analysis.circuits.results import load_circuits
+from saekit.analysis.circuits.tasks import encode_pairs, load_prompt_pairs, task_from_pairs
+from saekit.cli import main
 
 PLANTED = (1, 2)  # layer, head
 
@@ -208,3 +212,63 @@ def test_mean_ablation_ignores_padding(planted):
     plain = head_effects(model, task, "mean-ablation", layers=[1], progress=False).effects
     with_pad = head_effects(model, padded, "mean-ablation", layers=[1], progress=False).effects
     torch.testing.assert_close(with_pad[1], plain[1])
+
+
+def test_a_task_from_the_users_own_prompts(tiny_lm, tmp_path):
+    lines = [
+        {"clean": "When Mary and John went out, John gave it to", "corrupted":
+         "When Anna and Paul went out, Paul gave it to", "answer": " Mary", "wrong": " John"},
+        {"clean": "The river flows to the", "corrupted": "The river bends to the",
+         "answer": " sea", "wrong": " hill"},
+    ]  # fmt: skip
+    path = tmp_path / "pairs.jsonl"
+    path.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    task = task_from_pairs(tiny_lm.tokenizer, load_prompt_pairs(path), "mine")
+    assert task.name == "mine" and len(task) == 2 and task.clean.shape == task.corrupt.shape
+    tok = tiny_lm.tokenizer
+    logits = torch.zeros(2, len(tok))
+    logits[0, tok(" Mary").input_ids[-1]], logits[1, tok(" hill").input_ids[-1]] = 2.0, 3.0
+    assert task.metric(logits).tolist() == [2.0, -3.0]
+    assert task.last.tolist() == [len(tok(p["clean"]).input_ids) for p in lines]  # BOS first
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("", "holds no prompt pairs"),
+        ('{"clean": "a b", "corrupted": "a c", "answer": " x"}\n', "line 1: expected a JSON"),
+        (
+            '{"clean": "a b", "corrupted": "a b c d", "answer": " x", "wrong": " y"}\n',
+            "differ in length",
+        ),
+        (
+            '{"clean": "a b", "corrupted": "a c", "answer": " New York", "wrong": " y"}\n',
+            "prompt pair 1: .* tokens for this tokenizer, not one; answers must be one token",
+        ),
+    ],
+)
+def test_bad_prompt_files_are_named(tiny_lm, tmp_path, content, message):
+    path = tmp_path / "pairs.jsonl"
+    path.write_text(content)
+    with pytest.raises(ValueError, match=message):
+        task_from_pairs(tiny_lm.tokenizer, load_prompt_pairs(path))
+
+
+def test_patching_only_the_chosen_heads(planted):
+    model, task = planted
+    full = head_effects(model, task, "patching", progress=False).effects
+    chosen = head_effects(model, task, "patching", heads=[PLANTED, (0, 0)], progress=False)
+    assert torch.isnan(chosen.effects).sum() == full.numel() - 2
+    torch.testing.assert_close(chosen.effects[PLANTED], full[PLANTED])
+    torch.testing.assert_close(chosen.effects[0, 0], full[0, 0])
+    with pytest.raises(ValueError, match=r"heads \[\(9, 0\)\] do not exist"):
+        head_effects(model, task, "patching", heads=[(9, 0)], progress=False)
+
+
+def test_the_circuits_command_takes_a_prompt_file(tiny_lm_folder, tmp_path):
+    line = {"clean": "The river flows to the", "corrupted": "The river bends to the"}
+    (tmp_path / "rivers.jsonl").write_text(json.dumps(line | {"answer": " sea", "wrong": " hill"}))
+    args = ["circuits", "--model", str(tiny_lm_folder), "--pairs", str(tmp_path / "rivers.jsonl")]
+    assert main(args + ["--methods", "atp", "--out", str(tmp_path / "out"), "--device", "cpu"]) == 0
+    results = load_circuits(tmp_path / "out")
+    assert results["task"] == "rivers" and "capability" in results
