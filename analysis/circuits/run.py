@@ -20,9 +20,6 @@ from saekit.sae import load
 class CircuitsConfig:
     task: str = "ioi"
     """Task: ioi, greater-than or docstring."""
-    pairs: str | None = None
-    """A JSONL file of your own prompt pairs (clean, corrupted, answer, wrong on each line),
-    used instead of --task; the metric is logit[answer] - logit[wrong]."""
     methods: list[str] = field(default_factory=lambda: ["patching", "atp", "discrete-sae"])
     """Methods to run; patching is the ground truth the others are scored against."""
     prompts: int = 64
@@ -40,6 +37,9 @@ class CircuitsConfig:
     acts: str | None = None
     """The store the dictionaries' feature statistics were computed on: with it, each top
     feature is listed with its top activating contexts (`saekit evaluate --feature-stats`)."""
+    pairs: str | None = None
+    """A JSONL file of your own prompt pairs (clean, corrupted, answer, wrong on each line),
+    used instead of --task; the metric is logit[answer] - logit[wrong]."""
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.methods) - set(METHODS))
