@@ -36,8 +36,7 @@ def applicable_config(dictionary: Dictionary) -> dict[str, object]:
     cfg = dictionary.cfg
     names = ["architecture", "d_in", "d_sae"]
     names += ["d_out"] if cfg.is_transcoder else []
-    names += ["k"] if dictionary.uses_k else []
-    names += [*dictionary.config_fields, "hook_name"]
+    names += [*dictionary.read_fields(), "hook_name"]
     names += ["hook_name_out"] if cfg.hook_name_out else []
     return {name: getattr(cfg, name) for name in names}
 

@@ -79,14 +79,18 @@ class Dictionary(nn.Module, ABC):
             raise ValueError(f"{cls.architecture} needs 0 < k <= d_sae ({cfg.d_sae}), got {cfg.k}")
 
     @classmethod
+    def read_fields(cls) -> tuple[str, ...]:
+        """The architecture-specific config fields it reads: `k` if it uses k, then its own."""
+        return ("k", *cls.config_fields) if cls.uses_k else cls.config_fields
+
+    @classmethod
     def unused_fields(cls, cfg: DictionaryConfig) -> list[str]:
         """Architecture-specific fields set away from their defaults that it does not read."""
-        used = {*cls.config_fields, *(["k"] if cls.uses_k else [])}
         defaults = DictionaryConfig()
         return [
             name
             for name in ARCHITECTURE_FIELDS
-            if name not in used and getattr(cfg, name) != getattr(defaults, name)
+            if name not in cls.read_fields() and getattr(cfg, name) != getattr(defaults, name)
         ]
 
     def __init__(self, cfg: DictionaryConfig):

@@ -62,7 +62,7 @@ def check_training_config(cfg: DictionaryConfig) -> None:
     unused = cls.unused_fields(cfg)
     if unused:
         flags = ", ".join("--" + name.replace("_", "-") for name in unused)
-        reads = ", ".join(("k", *cls.config_fields) if cls.uses_k else cls.config_fields)
+        reads = ", ".join(cls.read_fields())
         raise ValueError(
             f"{flags} set, but a {cfg.architecture} dictionary does not read "
             f"{'it' if len(unused) == 1 else 'them'}: leave {'it' if len(unused) == 1 else 'them'} "

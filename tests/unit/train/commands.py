@@ -24,8 +24,7 @@ def train_config(**settings) -> TrainConfig:
     (which training refuses)."""
     names = {f.name for f in fields(DictionaryConfig)}
     cls = dictionary_class(settings.get("architecture", DictionaryConfig.architecture))
-    reads = {*cls.config_fields, *(["k"] if cls.uses_k else [])}
-    ignored = set(ARCHITECTURE_FIELDS) - reads
+    ignored = set(ARCHITECTURE_FIELDS) - set(cls.read_fields())
     dictionary = DictionaryConfig(
         **{k: v for k, v in settings.items() if k in names and k not in ignored}
     )
