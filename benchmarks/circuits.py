@@ -1,6 +1,8 @@
 """Circuit-discovery methods against per-head activation patching on the default model, in one
 run: per task and method, ROC-AUC against the patching ground truth, wall time and the speed-up
-over patching. `python benchmarks/circuits.py [--tasks ioi] [--prompts 64] [--trials 10]`."""
+over patching; each method against both ground truths (patching: the heads the metric depends
+on; response: as many heads, those whose output changes most under the corruption).
+`python benchmarks/circuits.py [--tasks ioi] [--prompts 64] [--trials 10]`."""
 
 import argparse
 import tempfile
@@ -18,7 +20,7 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=10)
     args = parser.parse_args()
     model = load_model(args.model, "cpu")
-    methods = ["patching", "atp", "discrete-sae"]
+    methods = ["patching", "atp", "atp-ig", "discrete-sae", "discrete-sae-saekit"]
     with tempfile.TemporaryDirectory() as out:
         for task in args.tasks:
             config = CircuitsConfig(task, methods, args.prompts, args.trials)

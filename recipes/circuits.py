@@ -33,7 +33,14 @@ def main() -> None:
     parser.add_argument(
         "--methods",
         nargs="+",
-        default=["patching", "mean-ablation", "atp", "discrete-sae"],
+        default=[
+            "patching",
+            "mean-ablation",
+            "atp",
+            "atp-ig",
+            "discrete-sae",
+            "discrete-sae-saekit",
+        ],
         choices=METHODS,
     )
     parser.add_argument("--prompts", type=int, default=64, help="prompt pairs for patching")

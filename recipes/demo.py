@@ -96,13 +96,13 @@ def analyse(model, sae: Dictionary, store: saekit.ActivationStore, hook: str, ou
         save_table(table, out / f"sentence_factors_{name}.json", rows[name], sentences.factors)
     scores = {k: flat_scores(table) for k, table in tables.items()}
     print(
-        f"Sentence factors (gender x number x tense x sentiment) at {hook}, value ± "
+        f"Sentence factors (gender x number x tense x sentiment) at {hook}, value [low, high]: "
         f"{uncertainty.confidence:.0%} interval over {uncertainty.resamples} half-samples"
     )
-    print(f"  {'':14s}" + "".join(f"{name:>20s}" for name in rows))
+    print(f"  {'':14s}" + "".join(f"{name:>22s}" for name in rows))
     for metric in scores["neurons"]:
         estimates = [scores[name][metric] for name in rows]
-        cells = "".join(f"{f'{e.value:.3f} ± {e.half_width:.3f}':>20s}" for e in estimates)
+        cells = "".join(f"{f'{e.value:.3f} [{e.low:.2f}, {e.high:.2f}]':>22s}" for e in estimates)
         print(f"  {metric:14s}{cells}")
     print("InfoM / InfoC with Miller–Madow MI (mm), uninformative latents left out (informative):")
     for name, z in rows.items():

@@ -1,11 +1,13 @@
-"""Circuit discovery: tasks with clean / corrupted prompts, per-head ground truth by activation
-patching, attribution patching, the discrete-SAE-code method, scores against the truth, and
-feature circuits over spliced dictionaries."""
+"""Circuit discovery: tasks with clean / corrupted prompts, two per-head ground truths (activation
+patching; the heads' response to the corruption), attribution patching (plain and integrated),
+the discrete-SAE-code method, scores against the truths, and feature circuits over spliced
+dictionaries."""
 
 from saekit.analysis.circuits.discrete_sae import (
     DiscreteSAECircuit,
     DiscreteSAEConfig,
     discrete_sae_circuit,
+    paper_l1_coefficient,
 )
 from saekit.analysis.circuits.features import FeatureCircuit, FeatureNode, feature_circuit
 from saekit.analysis.circuits.heads import (
@@ -15,7 +17,15 @@ from saekit.analysis.circuits.heads import (
     head_effects,
     metric_with_heads_ablated,
 )
-from saekit.analysis.circuits.scoring import CircuitScore, roc_auc, score_against_truth
+from saekit.analysis.circuits.scoring import (
+    CircuitScore,
+    TruthSet,
+    patching_truth,
+    response_truth,
+    roc_auc,
+    score_against_sets,
+    score_against_truth,
+)
 from saekit.analysis.circuits.tasks import (
     TASKS,
     PromptPair,
@@ -25,6 +35,7 @@ from saekit.analysis.circuits.tasks import (
     make_task,
     task_from_pairs,
 )
+from saekit.analysis.circuits.writes import head_responses, head_writes
 
 __all__ = [
     "TASKS",
@@ -37,15 +48,22 @@ __all__ = [
     "HeadEffects",
     "PromptPair",
     "Task",
+    "TruthSet",
     "capability",
     "discrete_sae_circuit",
     "encode_pairs",
     "feature_circuit",
     "head_effects",
+    "head_responses",
+    "head_writes",
     "load_prompt_pairs",
     "make_task",
     "metric_with_heads_ablated",
+    "paper_l1_coefficient",
+    "patching_truth",
+    "response_truth",
     "roc_auc",
+    "score_against_sets",
     "score_against_truth",
     "task_from_pairs",
 ]

@@ -1,45 +1,57 @@
 """The seed method (O'Neill & Bui 2024, "Sparse autoencoders enable scalable and reliable
-circuit identification in language models"): every head's write to the residual stream on a
-few positive (clean) and negative (corrupted) prompts is encoded by one ReLU L1 SAE shared by
-all heads; each head's discrete code is its most active latent. A head is in the circuit when it
-takes codes on positive prompts that it never takes on negative ones; an edge between two heads
-when they take pairs of codes together on positive prompts that never occur on negative ones."""
+circuit identification in language models"), as its paper's code runs it: every head's write to
+the residual stream, averaged over each prompt's positions, on the task's positive (clean) and
+negative (corrupted) prompts; one small ReLU L1 SAE shared by all heads, trained on the head
+vectors of a few prompts drawn at random from the pooled positives and negatives; each head's
+discrete code on every prompt is its most active latent. A head's node score counts the codes it
+takes on positive prompts and never on negative ones; a pair of distinct heads scores the code
+pairs they take together on positive prompts and never on negative ones, and heads are then
+scored by how often they appear among the top-scoring pairs."""
 
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from saekit.analysis.circuits.heads import head_points
+from saekit.analysis.circuits.paper_sae import train_paper_sae
 from saekit.analysis.circuits.tasks import Task
-from saekit.analysis.codes import discrete_codes
+from saekit.analysis.circuits.writes import Position, head_writes
 from saekit.models import LanguageModel
 from saekit.sae import DictionaryConfig
 from saekit.train import ArraySource, TrainConfig, train
 
-Position = Literal["mean", "last"]
+SAEKind = Literal["paper", "saekit"]
 
 
 @dataclass(frozen=True)
 class DiscreteSAEConfig:
-    """The paper's settings by default (200 latents, L1 0.02, Adam 1e-3, 500 full-batch
-    epochs on 10 prompt pairs)."""
+    """The paper's settings by default: 200 latents, λ 0.02 (0.05 for docstring:
+    `paper_l1_coefficient`), Adam 1e-3, 500 full-batch epochs on 10 prompts."""
 
     prompts: int = 10
-    """Prompt pairs the SAE is trained and the codes are read on."""
+    """Prompts the SAE trains on, drawn at random from the pooled positive and negative ones."""
     d_sae: int = 200
     l1_coefficient: float = 0.02
     lr: float = 1e-3
     epochs: int = 500
-    """Full-batch passes over the head vectors."""
+    """Full-batch passes over the training prompts' head vectors."""
     position: Position = "mean"
     """Head vectors averaged over the prompt's positions (the paper) or at its last token."""
+    sae: SAEKind = "paper"
+    """`paper`: its unit-norm SAE on raw head vectors (`paper_sae.py`); `saekit`: saekit's
+    standard L1 SAE and trainer (inputs rescaled to a fixed mean norm, error summed over
+    dimensions) with Adam at the same λ — a much weaker sparsity penalty."""
     seed: int = 0
-    """Picks the prompts and seeds the SAE."""
+    """Picks the training prompts and seeds the SAE."""
+
+
+def paper_l1_coefficient(task_name: str) -> float:
+    """λ the paper uses on a task: 0.05 for docstring, 0.02 otherwise."""
+    return 0.05 if task_name == "docstring" else 0.02
 
 
 @dataclass(frozen=True)
@@ -47,63 +59,64 @@ class DiscreteSAECircuit:
     node_scores: Tensor
     """`[n_layers, n_heads]` codes a head takes on positive prompts and never on negative ones."""
     edge_scores: Tensor
-    """`[heads, heads]` (flattened layer-major) code pairs seen together on positive prompts
-    and never on negative ones (the paper's U)."""
+    """`[heads, heads]` (flattened layer-major) code pairs two distinct heads take together on
+    positive prompts and never on negative ones (the paper's unique co-occurrences; diagonal 0)."""
     codes_positive: Tensor
-    """`[prompts, heads]` each head's code on each positive prompt (-1: no latent fired)."""
+    """`[prompts, heads]` each head's code on each positive prompt."""
     codes_negative: Tensor
+    training_rows: Tensor
+    """Rows of the pooled [positives; negatives] the SAE trained on."""
     seconds: float
 
     @property
     def edge_node_scores(self) -> Tensor:
-        """Node scores derived from the edges: each head's total edge score."""
-        return self.edge_scores.sum(1).reshape(self.node_scores.shape)
-
-
-@torch.no_grad()
-def head_writes(model: LanguageModel, task: Task, ids: Tensor, rows: Tensor, position: Position):
-    """`[prompts, layers, heads, d_model]`: each head's write to the residual stream, z_h @
-    W_O[:, h]^T, averaged over the real positions of each prompt or at its last one."""
-    points = head_points(model)
-    z = model.capture(ids[rows], points, stop_early=False)
-    modules = dict(model.module.named_modules())
-    last = task.last[rows]
-    mask = torch.arange(ids.shape[1])[None, :] <= last[:, None]  # [P, T] real positions
-    writes = []
-    for point in points:
-        z_layer = z[point.name]  # [P, T, H, dh]
-        n_heads, head_dim = z_layer.shape[2:]
-        w_o = modules[point.module].weight.reshape(-1, n_heads, head_dim)  # [d_model, H, dh]
-        per_position = torch.einsum("pthd,mhd->pthm", z_layer, w_o)
-        if position == "last":
-            writes.append(per_position[torch.arange(len(rows)), last])
-        else:
-            weights = mask[..., None, None].to(per_position)
-            writes.append((per_position * weights).sum(1) / weights.sum(1))
-    return torch.stack(writes, dim=1)
+        """Node scores from the edges as the paper derives them (`top_pair_counts`)."""
+        return top_pair_counts(self.edge_scores).reshape(self.node_scores.shape)
 
 
 def discrete_sae_circuit(
     model: LanguageModel, task: Task, config: DiscreteSAEConfig = DiscreteSAEConfig()
 ) -> DiscreteSAECircuit:
+    """Codes on every prompt pair of `task`; the SAE trains on `config.prompts` of them."""
     start = time.perf_counter()
-    if config.prompts > len(task):
-        raise ValueError(f"the task has {len(task)} prompt pairs, fewer than {config.prompts}")
-    rows = torch.randperm(len(task), generator=torch.Generator().manual_seed(config.seed))
-    rows = rows[: config.prompts]
-    positive = head_writes(model, task, task.clean, rows, config.position)
-    negative = head_writes(model, task, task.corrupt, rows, config.position)
+    if config.prompts > 2 * len(task):
+        raise ValueError(
+            f"the task has {2 * len(task)} prompts (clean and corrupted), fewer than the "
+            f"{config.prompts} to train on"
+        )
+    positive = head_writes(model, task, task.clean, config.position)
+    negative = head_writes(model, task, task.corrupt, config.position)
+    circuit = circuit_from_writes(positive, negative, config)
+    return replace(circuit, seconds=time.perf_counter() - start)
+
+
+def circuit_from_writes(
+    positive: Tensor, negative: Tensor, config: DiscreteSAEConfig
+) -> DiscreteSAECircuit:
+    """The method on head writes `[prompts, layers, heads, d_model]` (its `seconds`: the SAE's
+    training and the codes)."""
+    start = time.perf_counter()
     n_layers, n_heads, d_model = positive.shape[1:]
-    vectors = torch.cat([positive, negative]).reshape(-1, d_model)
-    sae = _train_shared_sae(vectors, config)
-    codes = discrete_codes(sae, vectors, "argmax").codes.reshape(2 * len(rows), -1)
-    codes_pos, codes_neg = codes[: len(rows)], codes[len(rows) :]
+    pooled = torch.cat([positive, negative]).reshape(2 * len(positive), -1, d_model)
+    generator = torch.Generator().manual_seed(config.seed)
+    rows = torch.randperm(len(pooled), generator=generator)[: config.prompts]
+    encode = _train_sae(pooled[rows].reshape(-1, d_model), config)
+    with torch.no_grad():
+        codes = encode(pooled.reshape(-1, d_model)).argmax(-1).reshape(len(pooled), -1)
+    codes_pos, codes_neg = codes[: len(positive)], codes[len(positive) :]
     nodes = node_scores(codes_pos, codes_neg).reshape(n_layers, n_heads)
     edges = edge_scores(codes_pos, codes_neg)
-    return DiscreteSAECircuit(nodes, edges, codes_pos, codes_neg, time.perf_counter() - start)
+    seconds = time.perf_counter() - start
+    return DiscreteSAECircuit(nodes, edges, codes_pos, codes_neg, rows, seconds)
 
 
-def _train_shared_sae(vectors: Tensor, config: DiscreteSAEConfig):
+def _train_sae(vectors: Tensor, config: DiscreteSAEConfig):
+    """The trained SAE's encoder."""
+    if config.sae == "paper":
+        args = (config.d_sae, config.l1_coefficient, config.lr, config.epochs, config.seed)
+        return train_paper_sae(vectors, *args).encode
+    if config.sae != "saekit":
+        raise ValueError(f"sae must be 'paper' or 'saekit', not {config.sae!r}")
     dictionary = DictionaryConfig(
         architecture="standard", d_sae=config.d_sae, l1_coefficient=config.l1_coefficient
     )
@@ -112,6 +125,7 @@ def _train_shared_sae(vectors: Tensor, config: DiscreteSAEConfig):
         dictionary,
         tokens=rows * config.epochs,
         batch_size=rows,
+        optimizer="adam",
         lr=config.lr,
         warmup_steps=0,
         decay_start=1.0,
@@ -120,7 +134,7 @@ def _train_shared_sae(vectors: Tensor, config: DiscreteSAEConfig):
     )
     with tempfile.TemporaryDirectory() as out:
         (sae,) = train(ArraySource({"heads": vectors}), training, out, progress=False)
-    return sae
+    return sae.encode
 
 
 def node_scores(codes_positive: Tensor, codes_negative: Tensor) -> Tensor:
@@ -133,9 +147,9 @@ def node_scores(codes_positive: Tensor, codes_negative: Tensor) -> Tensor:
 
 
 def edge_scores(codes_positive: Tensor, codes_negative: Tensor) -> Tensor:
-    """`[heads, heads]`: for each head pair, the distinct (code, code) pairs they take together
-    on some positive prompt and never on a negative one. Computed over the pairs that occur
-    (at most prompts x heads^2), never over a dense heads^2 x codes^2 table."""
+    """`[heads, heads]`: for each pair of distinct heads, the distinct (code, code) pairs they
+    take together on some positive prompt and never on a negative one (diagonal 0). Computed over
+    the pairs that occur (at most prompts x heads^2), never a dense heads^2 x codes^2 table."""
     n_heads = codes_positive.shape[1]
     n_codes = int(max(codes_positive.max(), codes_negative.max())) + 2  # -1 becomes 0
 
@@ -148,4 +162,16 @@ def edge_scores(codes_positive: Tensor, codes_negative: Tensor) -> Tensor:
     positive = keys(codes_positive)
     only_positive = positive[~np.isin(positive, keys(codes_negative))]
     counts = np.bincount(only_positive // (n_codes * n_codes), minlength=n_heads * n_heads)
-    return torch.from_numpy(counts.reshape(n_heads, n_heads)).float()
+    scores = torch.from_numpy(counts.reshape(n_heads, n_heads)).float()
+    return scores.fill_diagonal_(0)
+
+
+def top_pair_counts(edge_scores: Tensor) -> Tensor:
+    """`[heads]`: how often each head appears among the first n²/2 entries of the list of
+    (first head, second head) of every pair sorted by edge score, highest first (the paper's
+    k = n_heads²/2; equal scores keep the order of a stable ascending sort reversed)."""
+    n = edge_scores.shape[0]
+    order = np.argsort(edge_scores.flatten().numpy(), kind="stable")[::-1]
+    first, second = np.divmod(order, n)
+    components = np.stack([first, second], axis=1).reshape(-1)[: n * n // 2]
+    return torch.from_numpy(np.bincount(components, minlength=n)).float()

@@ -7,7 +7,7 @@ from pathlib import Path
 from saekit.artifacts import write_text_atomic
 
 CIRCUITS = "circuits.json"
-FIGURES = ("patching.png", "mean-ablation.png", "atp.png", "roc.png")
+FIGURES = ("patching.png", "mean-ablation.png", "atp.png", "atp-ig.png", "roc.png")
 """The figures `run_circuits` may draw beside it."""
 
 

@@ -10,8 +10,9 @@ from saekit.analysis.circuits.heads import capability, head_effects
 from saekit.analysis.circuits.methods import METHODS, MethodInputs
 from saekit.analysis.circuits.plots import roc_plot
 from saekit.analysis.circuits.results import save_circuits
-from saekit.analysis.circuits.scoring import THRESHOLDS
+from saekit.analysis.circuits.scoring import THRESHOLDS, patching_truth, response_truth
 from saekit.analysis.circuits.tasks import load_prompt_pairs, make_task, task_from_pairs
+from saekit.analysis.circuits.writes import head_responses
 from saekit.models import LanguageModel
 from saekit.sae import load
 
@@ -64,12 +65,20 @@ def run_circuits(model: LanguageModel, config: CircuitsConfig, out: str | Path) 
         save_circuits(results, out)
         return results
     truth = head_effects(model, task, "patching") if "patching" in config.methods else None
+    truths = {}
+    if truth is not None:
+        responses = head_responses(model, task)
+        truths = {
+            "patching": patching_truth(truth.effects),
+            "response": response_truth(truth.effects, responses),
+        }
+        results["truth"] = truth.to_dict() | {"thresholds": list(THRESHOLDS)}
+        results["responses"] = responses.tolist()
     inputs = MethodInputs(
-        model, task, task.name, truth, out, config.trials, config.sae_prompts, config.seed
+        model, task, task.name, truth, out, config.trials, config.sae_prompts, config.seed, truths
     )
     methods = [METHODS[method](inputs) for method in config.methods]
     if truth is not None:
-        results["truth"] = truth.to_dict() | {"thresholds": list(THRESHOLDS)}
         roc_truth = truth.effects.abs() >= THRESHOLDS[1]
         roc = {m.method: m.scores for m in methods if m.method != "patching"}
         roc_plot(
@@ -102,7 +111,7 @@ def _feature_circuit(model, task, config: CircuitsConfig) -> dict:
 
 
 def summary_lines(results: dict) -> list[str]:
-    """A plain-text table: per method, ROC-AUC per threshold, wall time, speed-up."""
+    """A plain-text table: per method and truth, ROC-AUC per threshold, wall time, speed-up."""
     cap = results["capability"]
     lines = [
         f"{results['task']} on {results['model']}: clean metric {cap['clean_metric']:.3f} "
@@ -112,10 +121,14 @@ def summary_lines(results: dict) -> list[str]:
         return lines + ["  the model cannot do this task: not scored"]
     base = next((m["seconds"] for m in results["methods"] if m["method"] == "patching"), None)
     for m in results["methods"]:
-        aucs = "  ".join(
-            f"{float(t):.2f}:{v:.3f}" + (f"±{m['roc_auc_std'][t]:.3f}" if m["roc_auc_std"] else "")
-            for t, v in m["roc_auc"].items()
-        )
         speed = f"{base / m['seconds']:7.1f}x" if base else "   n/a"
-        lines.append(f"  {m['method']:14s} AUC {aucs:50s} {m['seconds']:8.1f} s {speed}")
+        for truth, by_threshold in m["roc_auc"].items():
+            std = m["roc_auc_std"].get(truth, {})
+            aucs = "  ".join(
+                f"{float(t):.2f}:{v:.3f}" + (f"±{std[t]:.3f}" if t in std else "")
+                for t, v in by_threshold.items()
+            )
+            lines.append(
+                f"  {m['method']:20s} {truth:9s} AUC {aucs:50s} {m['seconds']:8.1f} s {speed}"
+            )
     return lines

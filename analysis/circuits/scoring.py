@@ -1,7 +1,10 @@
-"""Scoring a circuit method against a ground truth: the true circuit is the heads whose
-|normalised patching effect| reaches a threshold (a fraction of the whole clean-to-corrupt
-change); a method's head scores are judged by ROC-AUC and by precision / recall at the true
-circuit's size, at several thresholds so no conclusion hangs on one."""
+"""Scoring a circuit method against two ground truths. `patching`: the heads whose |normalised
+patching effect| reaches a threshold (a fraction of the whole clean-to-corrupt change) — the
+heads the metric depends on. `response`: as many heads, taken by how much their output changes
+under the corruption — the heads that react to it (what a hand-labelled circuit such as the
+paper's GPT-2 IOI circuit is mostly made of). A method's head scores are judged by ROC-AUC and by
+precision / recall at the true circuit's size, at several thresholds so no conclusion hangs on
+one."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -47,19 +50,57 @@ def roc_curve(scores: Tensor, truth: Tensor) -> tuple[np.ndarray, np.ndarray]:
     return fpr, tpr
 
 
+@dataclass(frozen=True)
+class TruthSet:
+    """One ground-truth circuit: the heads in it."""
+
+    threshold: float
+    """The |normalised patching effect| that sets its size."""
+    members: Tensor
+    """`[heads]` bool (flattened layer-major)."""
+
+
+def patching_truth(effects: Tensor, thresholds: Sequence[float] = THRESHOLDS) -> list[TruthSet]:
+    """The heads whose |normalised patching effect| reaches each threshold: those the metric
+    depends on."""
+    magnitude = torch.as_tensor(effects).flatten().abs()
+    return [TruthSet(t, magnitude >= t) for t in thresholds]
+
+
+def response_truth(
+    effects: Tensor, responses: Tensor, thresholds: Sequence[float] = THRESHOLDS
+) -> list[TruthSet]:
+    """As many heads as the patching truth holds at each threshold, taken by how much their
+    output changes under the corruption (`writes.head_responses`): those that react to it."""
+    order = torch.as_tensor(responses).flatten().float().argsort(descending=True, stable=True)
+    sets = []
+    for truth in patching_truth(effects, thresholds):
+        members = torch.zeros_like(truth.members)
+        members[order[: int(truth.members.sum())]] = True
+        sets.append(TruthSet(truth.threshold, members))
+    return sets
+
+
+def score_against_sets(scores: Tensor, truths: Sequence[TruthSet]) -> list[CircuitScore]:
+    """Judge head `scores [L, H]` (higher: more in the circuit) against each truth."""
+    flat_scores = torch.as_tensor(scores).flatten().float()
+    known = ~torch.isnan(flat_scores)
+    results = []
+    for truth in truths:
+        scored, members = flat_scores[known], truth.members[known]
+        size = int(members.sum())
+        top = scored.topk(size).indices if size else torch.empty(0, dtype=torch.long)
+        precision = float(members[top].float().mean()) if size else float("nan")
+        results.append(CircuitScore(truth.threshold, size, roc_auc(scored, members), precision))
+    return results
+
+
 def score_against_truth(
     scores: Tensor, truth_effects: Tensor, thresholds: Sequence[float] = THRESHOLDS
 ) -> list[CircuitScore]:
-    """Judge head `scores [L, H]` (higher: more in the circuit) against patching effects."""
-    flat_scores = torch.as_tensor(scores).flatten().float()
-    magnitude = torch.as_tensor(truth_effects).flatten().abs()
-    keep = ~(torch.isnan(magnitude) | torch.isnan(flat_scores))
-    flat_scores, magnitude = flat_scores[keep], magnitude[keep]
-    results = []
-    for threshold in thresholds:
-        truth = magnitude >= threshold
-        size = int(truth.sum())
-        top = flat_scores.topk(size).indices if size else torch.empty(0, dtype=torch.long)
-        precision = float(truth[top].float().mean()) if size else float("nan")
-        results.append(CircuitScore(threshold, size, roc_auc(flat_scores, truth), precision))
-    return results
+    """Judge head `scores [L, H]` against the patching truth (heads whose effect is NaN, i.e.
+    not patched, left out)."""
+    effects = torch.as_tensor(truth_effects).flatten()
+    patched = ~torch.isnan(effects)
+    kept = torch.as_tensor(scores).flatten().float()[patched]
+    return score_against_sets(kept, patching_truth(effects[patched], thresholds))

@@ -34,6 +34,7 @@ KNN_DENSE_LIMIT = 1 << 28
 class InfoMEC(NamedTuple):
     infom: float
     infoe: float
+    """NaN when not computed (`explicitness=False`)."""
     infoc: float
     nmi: np.ndarray
     """`[sources, latents]` normalised mutual information (zero for pruned latents)."""
@@ -114,11 +115,13 @@ def infomec(
     seed: int = 0,
     mi_correction: Correction = None,
     min_latent_nmi: float = 0.0,
+    explicitness: bool = True,
 ) -> InfoMEC:
     """Latents may be sparse (a dictionary's activations); latents whose range is below
     `prune_fraction` of the largest are left out of the MI estimate and of InfoE's regression,
     so only latents that vary are worked on. `mi_correction` applies to the binned and discrete
-    estimators (kNN has no plug-in bias of that kind)."""
+    estimators (kNN has no plug-in bias of that kind). `explicitness=False` skips InfoE's
+    regression (most of the time at small sizes)."""
     if mi_estimator not in ("knn", "binned"):
         raise ValueError(f"mi_estimator must be 'knn' or 'binned', got {mi_estimator!r}")
     check_correction(mi_correction)
@@ -145,7 +148,7 @@ def infomec(
     scored = nmi[:, informative]
     return InfoMEC(
         _ratio_score(scored, axis=0),
-        infoe(kept, v, discrete_latents),
+        infoe(kept, v, discrete_latents) if explicitness else float("nan"),
         _ratio_score(scored, axis=1),
         nmi,
         active,

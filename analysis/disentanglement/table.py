@@ -157,7 +157,7 @@ def flat_scores(table: dict[str, MetricResult]) -> dict[str, Estimate]:
 
 
 def table_json(table: dict[str, MetricResult]) -> dict:
-    """`{metric: {"seconds": s, "scores": {score: {value, low, high, seed_std}}}}`."""
+    """`{metric: {"seconds": s, "scores": {score: {value, low, high, seed_std, bias}}}}`."""
     return {
         name: {
             "seconds": result.seconds,
@@ -209,8 +209,9 @@ def load_table(path: str | Path) -> dict[str, MetricResult]:
 
 
 def table_text(table: dict[str, MetricResult], confidence: float | None = None) -> str:
-    """One line per score: `name  value ± half-width`, with the seed spread where measured."""
-    header = f"score  value ± {confidence:.0%} interval" if confidence else "score  value"
+    """One line per score: `name  value [low, high]`, the bias where it is of the order of the
+    interval, the seed spread where measured."""
+    header = f"score  value [{confidence:.0%} interval]" if confidence else "score  value"
     lines = [header]
     for name, result in table.items():
         for score, e in result.scores.items():

@@ -6,8 +6,16 @@ Resampling uses half-samples drawn without replacement (the delete-n/2 jackknife
 statistic their spread around their own mean has the bootstrap's variance, sigma^2 / N, and unlike
 the bootstrap they never repeat a sample — repeated samples sit at distance 0 from each other and
 inflate kNN mutual information without bound. Each half-sample also runs the estimator with its
-own seed, so the interval covers the estimator's noise too. The interval is value ± z * s, with s
-the standard deviation of the half-sample scores and z the normal quantile of the confidence."""
+own seed, so the interval covers the estimator's noise too.
+
+Plug-in information estimates (MIG, binned InfoM/InfoC, modularity) are biased, and at a few
+thousand samples the bias can exceed the spread: an interval of the spread alone then misses the
+value the estimator converges to. Their bias shrinks as 1/N, so a half-sample carries twice the
+full sample's: bias ≈ mean(half-sample scores) - value, and value - bias is the bias-corrected
+score (Quenouille's jackknife correction with half-samples). The interval spans the reported
+value and the corrected one, widened by z * s on each side (s: the standard deviation of the
+half-sample scores, z: the normal quantile of the confidence); `Estimate.bias_matters` says when
+the bias is of the order of the interval."""
 
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
@@ -31,14 +39,30 @@ class Estimate(NamedTuple):
     seed_std: float | None = None
     """Standard deviation over estimator seeds on all samples (None: a deterministic estimator
     or not measured)."""
+    bias: float = 0.0
+    """The half-sample estimate of the value's bias (the value minus what the estimator
+    converges to; 0 when not estimated)."""
 
     @property
     def half_width(self) -> float:
         return (self.high - self.low) / 2
 
+    @property
+    def corrected(self) -> float:
+        """The bias-corrected score."""
+        return self.value - self.bias
+
+    @property
+    def bias_matters(self) -> bool:
+        """The bias is at least a third of the interval's width: the value alone misleads."""
+        return abs(self.bias) >= (self.high - self.low) / 3 > 0
+
     def __str__(self) -> str:
         text = f"{self.value:.3f}"
-        text += f" ± {self.half_width:.3f}" if self.high > self.low else ""
+        if self.high > self.low:
+            text += f" [{self.low:.3f}, {self.high:.3f}]"
+        if self.bias_matters:
+            text += f" (bias {self.bias:+.3f}: corrected {self.corrected:.3f})"
         return text if self.seed_std is None else f"{text} (seed std {self.seed_std:.3f})"
 
     @classmethod
@@ -56,7 +80,22 @@ def _rows(z: Latents, rows: np.ndarray) -> Latents:
     return sparse.csc_array(sparse.csr_array(z)[rows]) if sparse.issparse(z) else z[rows]
 
 
-def interval(value: float, replicates: Sequence[float], z: float) -> tuple[float, float]:
+class Interval(NamedTuple):
+    low: float
+    high: float
+    bias: float
+
+
+def interval(value: float, replicates: Sequence[float], z: float) -> Interval:
+    """From the scores of half-samples: the value and its bias-corrected version, each widened
+    by z standard deviations of the half-sample scores."""
+    spread = z * float(np.std(replicates, ddof=1))
+    bias = float(np.mean(replicates)) - value
+    corrected = value - bias
+    return Interval(min(value, corrected) - spread, max(value, corrected) + spread, bias)
+
+
+def _spread(value: float, replicates: Sequence[float], z: float) -> tuple[float, float]:
     spread = z * float(np.std(replicates, ddof=1))
     return value - spread, value + spread
 
@@ -75,18 +114,19 @@ def estimate_scores(
     by_seed = [scorer(z, v, cfg.seed + s) for s in range(1, cfg.seeds)] if randomised else []
     out = {}
     for name, x in value.items():
-        low, high = interval(x, [r[name] for r in replicates], cfg.z) if replicates else (x, x)
+        bounds = interval(x, [r[name] for r in replicates], cfg.z) if replicates else (x, x, 0.0)
         spread = float(np.std([x] + [s[name] for s in by_seed], ddof=1)) if by_seed else None
-        out[name] = Estimate(x, low, high, spread)
+        out[name] = Estimate(x, bounds[0], bounds[1], spread, bounds[2])
     return out
 
 
 def estimate_over_seeds(run: Callable[[int], float], cfg: Uncertainty) -> Estimate:
     """For a score that draws its own samples (BetaVAE, FactorVAE): rerunning it with other
-    seeds redraws its data, so the interval is over `cfg.resamples` further seeds."""
+    seeds redraws its data at the same size, so the interval is the spread over `cfg.resamples`
+    further seeds (no bias estimate)."""
     value = run(cfg.seed)
     if cfg.resamples == 0:
         return Estimate.exact(value)
     others = [run(cfg.seed + 1 + i) for i in range(cfg.resamples)]
     spread = float(np.std([value, *others], ddof=1))
-    return Estimate(value, *interval(value, [value, *others], cfg.z), spread)
+    return Estimate(value, *_spread(value, [value, *others], cfg.z), spread)

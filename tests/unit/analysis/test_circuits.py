@@ -52,7 +52,7 @@ def test_roc_auc_and_code_scores_by_hand():
     assert roc_auc([1.0, 1.0], [True, False]) == 0.5
     positive, negative = torch.tensor([[1, 2], [3, 2]]), torch.tensor([[1, 5], [1, 2]])
     assert node_scores(positive, negative).tolist() == [1.0, 0.0]
-    assert edge_scores(positive, negative).tolist() == [[1.0, 1.0], [1.0, 0.0]]
+    assert edge_scores(positive, negative).tolist() == [[0.0, 1.0], [1.0, 0.0]]
     scores = score_against_truth(
         torch.tensor([[0.9, 0.1], [0.2, 0.0]]), torch.tensor([[0.5, 0.0], [-0.3, 0.01]]), [0.2]
     )
@@ -122,6 +122,24 @@ def test_discrete_sae_codes_rank_the_planted_head_first(planted):
     others[PLANTED] = 0
     assert others.max() == 0
     assert circuit.edge_node_scores.flatten().argmax() == PLANTED[0] * 4 + PLANTED[1]
+    # codes on every prompt, the SAE trained on prompts drawn from the pooled set
+    assert circuit.codes_positive.shape == circuit.codes_negative.shape == (len(task), 8)
+    assert len(circuit.training_rows) == 8 and circuit.training_rows.max() < 2 * len(task)
+
+
+def test_the_paper_settings_are_the_default_and_saekits_sae_is_an_option(planted):
+    from saekit.analysis.circuits.discrete_sae import paper_l1_coefficient
+
+    defaults = DiscreteSAEConfig()
+    assert (defaults.prompts, defaults.d_sae, defaults.lr, defaults.epochs) == (10, 200, 1e-3, 500)
+    assert (defaults.l1_coefficient, defaults.sae, defaults.position) == (0.02, "paper", "mean")
+    assert paper_l1_coefficient("docstring") == 0.05 and paper_l1_coefficient("ioi") == 0.02
+    model, task = planted
+    config = DiscreteSAEConfig(prompts=8, d_sae=32, epochs=50, sae="saekit")
+    circuit = discrete_sae_circuit(model, task, config)
+    assert circuit.node_scores.shape == (2, 4)
+    with pytest.raises(ValueError, match="fewer than the 40 to train on"):
+        discrete_sae_circuit(model, task, DiscreteSAEConfig(prompts=40))
 
 
 def test_circuits_command_reports_a_task_the_model_cannot_do(tiny_lm_folder, tmp_path, capsys):
@@ -272,3 +290,82 @@ def test_the_circuits_command_takes_a_prompt_file(tiny_lm_folder, tmp_path):
     assert main(args + ["--methods", "atp", "--out", str(tmp_path / "out"), "--device", "cpu"]) == 0
     results = load_circuits(tmp_path / "out")
     assert results["task"] == "rivers" and "capability" in results
+
+
+def test_the_paper_sae_keeps_unit_rows_starts_its_bias_at_zero_and_is_sparse():
+    from saekit.analysis.circuits.paper_sae import PaperSAE, paper_loss, train_paper_sae
+
+    sae = PaperSAE(12, 7, seed=0)
+    assert torch.equal(sae.tied_bias, torch.zeros(12))
+    x = torch.randn(40, 12, generator=torch.Generator().manual_seed(1)) * 3
+    latents, reconstruction = sae(x)
+    by_hand = ((reconstruction - x) ** 2).mean() + 0.1 * latents.abs().sum(1).mean()
+    assert float(paper_loss(sae, x, 0.1).detach()) == pytest.approx(float(by_hand.detach()))
+    trained = train_paper_sae(x, 7, l1_coefficient=0.5, lr=1e-2, epochs=200, seed=0)
+    for layer in (trained.encoder, trained.decoder):
+        layer(torch.zeros(1, layer.weight.shape[1]))  # renormalised before every forward
+        torch.testing.assert_close(layer.weight.norm(dim=-1), torch.ones(layer.weight.shape[0]))
+    # the decoder's rows are per input dimension: [d_in, d_sae]
+    assert trained.decoder.weight.shape == (12, 7)
+    strong = (trained.encode(x) > 0).float().sum(1).mean()
+    weak = train_paper_sae(x, 7, l1_coefficient=0.0, lr=1e-2, epochs=200, seed=0)
+    assert strong < (weak.encode(x) > 0).float().sum(1).mean()
+
+
+def test_the_papers_gradient_keeps_rows_on_the_sphere():
+    from saekit.analysis.circuits.paper_sae import UnitRowLinear
+
+    layer = UnitRowLinear(5, 3, bias=False, generator=torch.Generator().manual_seed(0))
+    (layer(torch.randn(4, 5)) ** 2).sum().backward()
+    along = (layer.weight.grad * layer.weight).sum(-1)
+    torch.testing.assert_close(along, torch.zeros(3), atol=1e-5, rtol=0)
+
+
+def test_edges_become_head_scores_by_counting_the_top_pairs():
+    from saekit.analysis.circuits.discrete_sae import top_pair_counts
+
+    edges = torch.tensor([[0.0, 5.0, 1.0], [0.0, 0.0, 3.0], [2.0, 0.0, 0.0]])
+    # pairs by score: (0,1)=5, (1,2)=3, (2,0)=2, (0,2)=1, then the zeros; n²/2 = 4 entries
+    assert top_pair_counts(edges).tolist() == [1.0, 2.0, 1.0]
+    assert top_pair_counts(torch.tensor([[0.0, 1.0], [0.0, 0.0]])).tolist() == [1.0, 1.0]
+
+
+def test_the_response_truth_takes_the_most_changed_heads_at_the_patching_sizes():
+    from saekit.analysis.circuits.scoring import patching_truth, response_truth
+
+    effects = torch.tensor([[0.5, 0.0], [0.03, 0.01]])
+    responses = torch.tensor([[0.1, 0.9], [0.2, 0.8]])
+    patching = patching_truth(effects, [0.02, 0.1])
+    assert [t.members.tolist() for t in patching] == [
+        [True, False, True, False],
+        [True, False, False, False],
+    ]
+    response = response_truth(effects, responses, [0.02, 0.1])
+    assert [t.members.tolist() for t in response] == [
+        [False, True, False, True],
+        [False, True, False, False],
+    ]
+
+
+def test_only_the_planted_head_responds_to_the_corruption(planted):
+    from saekit.analysis.circuits.writes import head_responses
+
+    model, task = planted
+    responses = head_responses(model, task)
+    assert responses.shape == (2, 4)
+    assert responses[PLANTED] > 0.1
+    others = responses.clone()
+    others[PLANTED] = 0
+    assert others.abs().max() == 0  # their output projections are zero
+
+
+def test_integrated_attribution_converges_to_patching_where_atp_does_not(planted):
+    model, task = planted
+    patched = float(head_effects(model, task, "patching", progress=False).effects[PLANTED])
+    ig = head_effects(model, task, "atp-ig", progress=False, steps=16).effects
+    assert float(ig[PLANTED]) == pytest.approx(patched, rel=0.02)
+    others = ig.abs().clone()
+    others[PLANTED] = 0
+    assert others.max() < 1e-4
+    atp = float(head_effects(model, task, "atp", progress=False).effects[PLANTED])
+    assert abs(atp - patched) > 2 * abs(float(ig[PLANTED]) - patched)

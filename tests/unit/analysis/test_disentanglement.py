@@ -130,4 +130,4 @@ def test_disentangle_cli_writes_a_table(tmp_path, capsys):
     assert mig_score["seed_std"] is None and table["sap"]["scores"]["sap"]["seed_std"] >= 0
     assert all(row["seconds"] >= 0 for row in table.values())
     printed = capsys.readouterr().out
-    assert f"mig           {mig_score['value']:.3f} ± " in printed
+    assert f"mig           {mig_score['value']:.3f} [" in printed

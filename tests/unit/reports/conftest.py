@@ -80,7 +80,13 @@ def analyses(tmp_path_factory, explained_latent):
             "clean_accuracy": 0.9,
             "corrupt_accuracy": 0.2,
         },
-        "methods": [{"method": "atp", "seconds": 1.5, "roc_auc": {"0.05": 0.91}}],
+        "methods": [
+            {
+                "method": "atp",
+                "seconds": 1.5,
+                "roc_auc": {"patching": {"0.05": 0.91}, "response": {"0.05": 0.77}},
+            }
+        ],
     }
     (circuits / "circuits.json").write_text(json.dumps(results))
     rng = np.random.default_rng(0)

@@ -42,6 +42,9 @@ def test_every_section_with_inputs_is_there(full_report):
     assert 'id="missing-sections"' not in page
     assert "every shard's sha256 matches the manifest" in page
     assert "Training curves" in page and "FVU" in page and "normalised MI heatmap" in page
+    circuits = page[page.index('<section id="circuits">') :]
+    assert "<td>patching</td><td>0.910</td>" in circuits
+    assert "<td>response</td><td>0.770</td>" in circuits
 
 
 def test_sections_without_inputs_are_left_out_with_a_note(text_run, tmp_path):
