@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from cpu_features import ISA_LIMITS, cpu_line, limit_isa
 from training_data import STORE_SET, TOY_SETS, Dataset, quality, store_dataset, toy_dataset
 
 from saekit.sae import load
@@ -107,6 +108,8 @@ def run_cell(
         timing = run_worker(pythons[trainer], job, folder)
         scores = quality(load(timing["folder"]), data, model)
         row = {"dataset": data.name, "trainer": trainer, "mode": mode} | cell | scores
+        row |= {"cpu_capability": timing.get("cpu_capability")}
+        row |= {"kernel_path": timing.get("kernel_path")} if "kernel_path" in timing else {}
         row |= {"vps": timing["vectors"] / timing["seconds"], "peak_rss_mb": timing["peak_rss_mb"]}
         rows.append(row)
         log.write(json.dumps(row) + "\n")
@@ -115,6 +118,7 @@ def run_cell(
             f"  {data.name:10s} b{cell['batch_size']:<5d} {cell['vectors']:>8d} s{cell['seed']} "
             f"{trainer:9s} {mode:8s} {row['vps']:8.0f} vec/s  fvu {row['fvu']:.4f}  "
             f"std {row['std_fvu']:.4f}  l0 {row['l0']:5.1f}  dead {row['dead']:.3f}"
+            + (f"  kernels {row['kernel_path']}" if "kernel_path" in row else "")
             + (f"  mmcs {row['mmcs']:.3f}" if "mmcs" in row else "")
             + (f"  LR {row['loss_recovered']:.3f}" if "loss_recovered" in row else ""),
             flush=True,
@@ -265,6 +269,12 @@ def main() -> None:
     parser.add_argument(
         "--summarise", type=Path, help="print the tables of a results file and a markdown table"
     )
+    parser.add_argument(
+        "--isa",
+        choices=list(ISA_LIMITS),
+        default="native",
+        help="avx2: hold every trainer (PyTorch, oneDNN, MKL, saekit's kernels) to AVX2",
+    )
     args = parser.parse_args()
     if args.summarise:
         rows = [json.loads(line) for line in args.summarise.read_text().splitlines()]
@@ -272,6 +282,8 @@ def main() -> None:
         print_markdown(rows)
         return
 
+    limit_isa(args.isa)
+    print(cpu_line(args.isa), flush=True)
     peers_python = str(ensure_peers_venv(args.peers_venv.resolve()))
     pythons = {"saekit": sys.executable, "sae-lens": peers_python, "sparsify": peers_python}
     datasets = load_datasets(args)

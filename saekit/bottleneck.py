@@ -95,7 +95,9 @@ def finetune_bottleneck(
     n = train_windows.tokens.shape[0]
     try:
         for step in tqdm(range(steps), desc="bottleneck fine-tune"):
-            rows = torch.arange(step * batch_size, (step + 1) * batch_size) % n
+            rows = (
+                torch.arange(step * batch_size, (step + 1) * batch_size) % n
+            )  # cpu: indexes CPU windows
             batch = TextWindows(train_windows.tokens[rows], train_windows.special[rows])
             optimizer.zero_grad(set_to_none=True)
             loss(batch, through=True).backward()

@@ -21,6 +21,8 @@ class Distributed:
 
     rank: int = 0
     world: int = 1
+    device: torch.device = torch.device("cpu")
+    """Where the collectives' own tensors live: the rank's GPU under NCCL, else the CPU."""
 
     @property
     def active(self) -> bool:
@@ -61,7 +63,7 @@ class Distributed:
 
     def all_ok(self, ok: bool) -> bool:
         """True when `ok` holds on every rank (every rank waits here for the others)."""
-        return not bool(self.any(torch.tensor([not ok])))
+        return not bool(self.any(torch.tensor([not ok], device=self.device)))
 
     def average_gradients(self, parameters) -> None:
         if not self.active:
@@ -102,8 +104,12 @@ def process_group_from_env(timeout_s: float = 300.0) -> Iterator[Distributed]:
 
         backend = "nccl" if torch.cuda.is_available() else "gloo"
         dist.init_process_group(backend, timeout=timedelta(seconds=timeout_s))
+    device = torch.device("cpu")
+    if dist.get_backend() == "nccl":
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+        torch.cuda.set_device(device)
     try:
-        yield Distributed(dist.get_rank(), dist.get_world_size())
+        yield Distributed(dist.get_rank(), dist.get_world_size(), device)
         dist.barrier()
     finally:
         if owns_group:

@@ -44,7 +44,9 @@ def generate(
     tok = model.tokenizer
     ids = tok(prompt, return_tensors="pt", add_special_tokens=False).input_ids
     if tok.bos_token_id is not None:
-        ids = torch.cat([torch.tensor([[tok.bos_token_id]]), ids], dim=1)
+        ids = torch.cat(
+            [torch.tensor([[tok.bos_token_id]]), ids], dim=1
+        )  # cpu: moved with ids below
     torch.manual_seed(seed)
     out = model.module.generate(
         ids.to(model.device),

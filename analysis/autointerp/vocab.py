@@ -23,7 +23,8 @@ def _final_norm_scale(model: LanguageModel) -> torch.Tensor:
     inner = getattr(model.module, "model", model.module)
     norm = getattr(inner, "norm", None)
     if norm is None or getattr(norm, "weight", None) is None:
-        return torch.ones(model.module.get_output_embeddings().weight.shape[1])
+        weight = model.module.get_output_embeddings().weight
+        return torch.ones(weight.shape[1], device=weight.device)
     weight = norm.weight.detach().float()
     return 1 + weight if model.module.config.model_type.startswith("gemma") else weight
 

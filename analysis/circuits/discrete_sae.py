@@ -99,7 +99,7 @@ def circuit_from_writes(
     n_layers, n_heads, d_model = positive.shape[1:]
     pooled = torch.cat([positive, negative]).reshape(2 * len(positive), -1, d_model)
     generator = torch.Generator().manual_seed(config.seed)
-    rows = torch.randperm(len(pooled), generator=generator)[: config.prompts]
+    rows = torch.randperm(len(pooled), generator=generator)[: config.prompts]  # cpu: writes are
     encode = _train_sae(pooled[rows].reshape(-1, d_model), config)
     with torch.no_grad():
         codes = encode(pooled.reshape(-1, d_model)).argmax(-1).reshape(len(pooled), -1)
@@ -139,7 +139,7 @@ def _train_sae(vectors: Tensor, config: DiscreteSAEConfig):
 
 def node_scores(codes_positive: Tensor, codes_negative: Tensor) -> Tensor:
     """`[heads]`: distinct codes each head takes on positive prompts and never on negative."""
-    scores = torch.zeros(codes_positive.shape[1])
+    scores = torch.zeros(codes_positive.shape[1])  # cpu: codes are on the CPU
     for head in range(codes_positive.shape[1]):
         seen_negative = set(codes_negative[:, head].tolist())
         scores[head] = len(set(codes_positive[:, head].tolist()) - seen_negative)

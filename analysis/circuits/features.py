@@ -134,7 +134,8 @@ def faithfulness(model, task, dictionaries, ranked, corrupt, sizes) -> list[Fait
     def metric_keeping(n: int) -> float:
         splices = {}
         for hook, dictionary in dictionaries.items():
-            keep = torch.zeros(dictionary.cfg.d_sae + 1, dtype=torch.bool)
+            device = next(dictionary.parameters()).device
+            keep = torch.zeros(dictionary.cfg.d_sae + 1, dtype=torch.bool, device=device)
             for node in ranked[:n]:
                 if node.hook == hook:
                     keep[node.latent] = True  # ERROR (-1) is the last slot

@@ -126,7 +126,7 @@ def _patched_metrics(model, task, points, corrupt_z, method, chosen, progress) -
         raise ValueError(
             f"heads {bad[:5]} do not exist: the model has {len(points)} layers x {n_heads} heads"
         )
-    out = torch.full((len(points), n_heads), float("nan"))
+    out = torch.full((len(points), n_heads), float("nan"))  # cpu: results
     sources = {}
     for layer, head in tqdm(
         chosen, desc=f"{task.name} {method}", unit="head", disable=not progress

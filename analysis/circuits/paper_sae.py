@@ -15,10 +15,10 @@ class UnitRowLinear(nn.Module):
 
     def __init__(self, d_in: int, d_out: int, bias: bool, generator: torch.Generator) -> None:
         super().__init__()
-        weight = torch.randn(d_out, d_in, generator=generator)
+        weight = torch.randn(d_out, d_in, generator=generator)  # cpu: head writes are
         self.weight = nn.Parameter(nn.functional.normalize(weight, dim=-1))
         bound = 1 / math.sqrt(d_in)
-        start = (torch.rand(d_out, generator=generator) * 2 - 1) * bound
+        start = (torch.rand(d_out, generator=generator) * 2 - 1) * bound  # cpu: as weight
         self.bias = nn.Parameter(start) if bias else None
         self.weight.register_hook(self._tangent)
 
@@ -37,7 +37,7 @@ class PaperSAE(nn.Module):
     def __init__(self, d_in: int, d_sae: int, seed: int = 0) -> None:
         super().__init__()
         generator = torch.Generator().manual_seed(seed)
-        self.tied_bias = nn.Parameter(torch.zeros(d_in))
+        self.tied_bias = nn.Parameter(torch.zeros(d_in))  # cpu: head writes are
         self.encoder = UnitRowLinear(d_in, d_sae, bias=True, generator=generator)
         self.decoder = UnitRowLinear(d_sae, d_in, bias=False, generator=generator)
 

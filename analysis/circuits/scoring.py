@@ -89,7 +89,7 @@ def score_against_sets(scores: Tensor, truths: Sequence[TruthSet]) -> list[Circu
     for truth in truths:
         scored, members = flat_scores[known], truth.members[known]
         size = int(members.sum())
-        top = scored.topk(size).indices if size else torch.empty(0, dtype=torch.long)
+        top = scored.topk(size).indices if size else torch.empty(0, dtype=torch.long)  # cpu: scores
         precision = float(members[top].float().mean()) if size else float("nan")
         results.append(CircuitScore(truth.threshold, size, roc_auc(scored, members), precision))
     return results

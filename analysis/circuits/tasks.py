@@ -81,7 +81,9 @@ class Task:
 
     def last_logits(self, logits: Tensor) -> Tensor:
         """`[N, T, vocab]` -> `[N, vocab]` at each prompt's last real position."""
-        return logits[torch.arange(logits.shape[0]), self.last.to(logits.device)]
+        return logits[
+            torch.arange(logits.shape[0], device=logits.device), self.last.to(logits.device)
+        ]
 
 
 def single_token(tokenizer: PreTrainedTokenizerBase, word: str) -> int:
@@ -104,9 +106,9 @@ def encode_pairs(tokenizer, pairs: list[tuple[str, str]]) -> tuple[Tensor, Tenso
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else clean[0][-1]
 
     def padded(rows: list[list[int]]) -> Tensor:
-        return torch.tensor([r + [pad] * (width - len(r)) for r in rows])
+        return torch.tensor([r + [pad] * (width - len(r)) for r in rows])  # cpu: prompts
 
-    return padded(clean), padded(corrupt), torch.tensor([len(c) - 1 for c in clean])
+    return padded(clean), padded(corrupt), torch.tensor([len(c) - 1 for c in clean])  # cpu: prompts
 
 
 def ioi(tokenizer: PreTrainedTokenizerBase, n: int = 64, seed: int = 0) -> Task:
@@ -121,7 +123,7 @@ def ioi(tokenizer: PreTrainedTokenizerBase, n: int = 64, seed: int = 0) -> Task:
         corrupt = _fill(_fill_abc(template, x, y, z), fill)
         pairs.append((clean, corrupt))
         answers.append([single_token(tokenizer, " " + a), single_token(tokenizer, " " + b)])
-    metric = logit_difference(torch.tensor(answers))
+    metric = logit_difference(torch.tensor(answers))  # cpu: moved in the metric
     return Task("ioi", *encode_pairs(tokenizer, pairs), metric, [c for c, _ in pairs])
 
 
@@ -145,8 +147,12 @@ def greater_than(tokenizer: PreTrainedTokenizerBase, n: int = 64, seed: int = 0)
         stem = f"The {noun} lasted from the year 17"
         pairs.append((f"{stem}{t}9 to the year 17", f"{stem}00 to the year 17"))
         tens.append(t)
-    digit_ids = torch.tensor([single_token(tokenizer, d) for d in DIGITS])
-    greater = torch.arange(10)[None, :] > torch.tensor(tens)[:, None]  # [N, 10]
+    digit_ids = torch.tensor(
+        [single_token(tokenizer, d) for d in DIGITS]
+    )  # cpu: moved in the metric
+    greater = (
+        torch.arange(10)[None, :] > torch.tensor(tens)[:, None]
+    )  # cpu: [N, 10], moved in the metric
 
     def probability_difference(logits: Tensor) -> Tensor:
         probs = logits.softmax(-1)[:, digit_ids.to(logits.device)]
@@ -173,7 +179,7 @@ def docstring(tokenizer: PreTrainedTokenizerBase, n: int = 64, seed: int = 0) ->
         answers.append(
             [single_token(tokenizer, " " + a) for a in (args[5], args[3], args[4], *args[:3])]
         )
-    ids = torch.tensor(answers)
+    ids = torch.tensor(answers)  # cpu: moved in the metric
 
     def logit_difference(logits: Tensor) -> Tensor:
         chosen = logits.gather(1, ids.to(logits.device))
@@ -254,7 +260,7 @@ def task_from_pairs(
         except ValueError as error:
             raise ValueError(f"prompt pair {number}: {error}; answers must be one token") from None
     clean_and_corrupt = [(p.clean, p.corrupted) for p in pairs]
-    metric = logit_difference(torch.tensor(answers))
+    metric = logit_difference(torch.tensor(answers))  # cpu: moved in the metric
     return Task(name, *encode_pairs(tokenizer, clean_and_corrupt), metric, [p.clean for p in pairs])
 
 

@@ -28,7 +28,7 @@ def _writes_per_layer(model: LanguageModel, ids: Tensor) -> Iterator[Tensor]:
 
 def _real_positions(task: Task, width: int) -> Tensor:
     """`[prompts, positions]` 1.0 at each prompt's real positions (right padding 0)."""
-    return (torch.arange(width)[None, :] <= task.last.cpu()[:, None]).float()
+    return (torch.arange(width)[None, :] <= task.last.cpu()[:, None]).float()  # cpu: writes are
 
 
 @torch.no_grad()
@@ -39,7 +39,7 @@ def head_writes(model: LanguageModel, task: Task, ids: Tensor, position: Positio
     writes = []
     for per_position in _writes_per_layer(model, ids):
         if position == "last":
-            writes.append(per_position[torch.arange(len(ids)), task.last.cpu()])
+            writes.append(per_position[torch.arange(len(ids)), task.last.cpu()])  # cpu: writes are
         else:
             writes.append((per_position * real).sum(1) / real.sum(1))
     return torch.stack(writes, dim=1)

@@ -33,7 +33,7 @@ def last_token_states(model: LanguageModel, texts: list[str]) -> np.ndarray:
     for text in texts:
         ids = model.tokenizer(text, return_tensors="pt", add_special_tokens=False).input_ids
         if bos is not None:
-            ids = torch.cat([torch.tensor([[bos]]), ids], dim=1)
+            ids = torch.cat([torch.tensor([[bos]]), ids], dim=1)  # cpu: capture moves it
         acts = model.capture(ids, points, stop_early=True)
         out.append(torch.stack([acts[p.name][0, -1] for p in points]).float().numpy())
     return np.stack(out)

@@ -32,14 +32,15 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def report(job: dict, seconds: float, vectors: int) -> None:
+def report(job: dict, seconds: float, vectors: int, **extra) -> None:
     peak_mb = peak_rss_mb()
     result = {
         "seconds": seconds,
         "vectors": vectors,
         "peak_rss_mb": peak_mb,
         "threads": torch.get_num_threads(),
-    }
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+    } | extra
     Path(job["result"]).write_text(json.dumps(result))
 
 

@@ -7,6 +7,7 @@ scaling)."""
 from common import Timer, load_job, ordered_rows, report
 
 from saekit.sae import DictionaryConfig
+from saekit.sae.kernels.compiled import kernel_path_name
 from saekit.train import ArraySource, TrainConfig, train
 
 job = load_job()
@@ -27,4 +28,4 @@ else:
     )
 with Timer() as timer:
     train(ArraySource({"x": rows}, shuffle=False), config, job["out"], progress=False)
-report(job, timer.seconds, rows.shape[0])
+report(job, timer.seconds, rows.shape[0], kernel_path=kernel_path_name())

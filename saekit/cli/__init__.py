@@ -63,6 +63,18 @@ def _train(parser: argparse.ArgumentParser) -> None:
         choices={"architecture": REGISTRY},
     )
     add_dataclass_arguments(parser, LiveConfig)
+    parser.add_argument(
+        "--per-hook",
+        action="store_true",
+        help="one dictionary for every hook of the data (the store's, or live --hooks), each in "
+        "OUT/<hook>, all trained on one pass",
+    )
+    parser.add_argument(
+        "--distribute-dictionaries",
+        action="store_true",
+        help="under torchrun: each dictionary trained by one rank (balanced by parameter count) "
+        "on the full global batches, instead of every rank holding every dictionary",
+    )
     parser.add_argument("--out", required=True, help="dictionary folder (resumed if it holds one)")
     parser.add_argument("--device", default=None, help="cpu, cuda … (default: auto)")
 

@@ -51,16 +51,30 @@ def train(args: argparse.Namespace) -> int:
     from saekit.train import TrainConfig, train
 
     config = dataclass_from_args(TrainConfig, args)
+    if args.per_hook and config.dictionary.hook_name:
+        raise ValueError("--per-hook trains every hook of the data: leave out --hook-name")
     device = _rank_device(args.device)
     with process_group_from_env() as distributed:
         source, model_name = _training_source(args, config, device)
-        (dictionary,) = train(
-            source, config, args.out, model_name, device=device, distributed=distributed
+        configs, outs = [config], [args.out]
+        if args.per_hook:
+            configs = [config.for_hook(hook) for hook in source.hooks]
+            outs = [os.path.join(args.out, hook) for hook in source.hooks]
+        trained = train(
+            source,
+            configs,
+            outs,
+            model_name,
+            device=device,
+            distributed=distributed,
+            distribute_dictionaries=args.distribute_dictionaries,
         )
-    print(
-        f"{args.out}: {dictionary.cfg.architecture} d_in={dictionary.cfg.d_in} "
-        f"d_sae={dictionary.cfg.d_sae}"
-    )
+    for dictionary in trained:
+        where = os.path.join(args.out, dictionary.cfg.hook_name) if args.per_hook else args.out
+        print(
+            f"{where}: {dictionary.cfg.architecture} d_in={dictionary.cfg.d_in} "
+            f"d_sae={dictionary.cfg.d_sae}"
+        )
     return 0
 
 

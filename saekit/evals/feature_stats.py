@@ -56,13 +56,14 @@ def feature_stats(
     """One ordered pass over the store (row indices are store rows)."""
     hook = resolve_hook(dictionary, hook, store.hooks)
     d_sae = dictionary.cfg.d_sae
-    fires = torch.zeros(d_sae)
-    top_values = torch.full((d_sae, top_k), -1.0)
-    top_rows = torch.full((d_sae, top_k), -1, dtype=torch.long)
+    fires = torch.zeros(d_sae)  # cpu: latents come back to the CPU
+    top_values = torch.full((d_sae, top_k), -1.0)  # cpu: as fires
+    top_rows = torch.full((d_sae, top_k), -1, dtype=torch.long)  # cpu: as fires
     sample: list[Tensor] = []
     seen = 0
+    device = next(dictionary.parameters()).device
     for batch in store.hook_batches(hook, batch_size, shuffle=False, drop_nonfinite=False):
-        latents = dictionary.encode(batch.float()).cpu()
+        latents = dictionary.encode(batch.to(device, torch.float32)).cpu()
         fires += (latents > 0).sum(0)
         if sum(s.shape[0] for s in sample) < quantile_rows:
             sample.append(latents)
@@ -88,5 +89,5 @@ def feature_stats(
 
 def _nonzero_quantiles(latents: Tensor) -> Tensor:
     masked = latents.T.masked_fill(latents.T <= 0, float("nan"))
-    q = torch.tensor(QUANTILES)
+    q = torch.tensor(QUANTILES)  # cpu: latents are on the CPU
     return torch.nanquantile(masked, q, dim=1).T.nan_to_num(0.0)

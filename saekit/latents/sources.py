@@ -39,11 +39,14 @@ class TokenIndicatorSource:
     hook = None
 
     def __init__(self, token_sets: Sequence[set[int]]):
-        self.token_sets = [torch.tensor(sorted(s), dtype=torch.long) for s in token_sets]
+        self.token_sets = [
+            torch.tensor(sorted(s), dtype=torch.long) for s in token_sets
+        ]  # cpu: moved per call
         self.n_latents = len(token_sets)
 
     def __call__(self, acts: Tensor | None, tokens: Tensor) -> Tensor:
-        return torch.stack([torch.isin(tokens, ids) for ids in self.token_sets], 1).float()
+        sets = [ids.to(tokens.device) for ids in self.token_sets]
+        return torch.stack([torch.isin(tokens, ids) for ids in sets], 1).float()
 
 
 class NeuronSource:

@@ -36,8 +36,8 @@ class VisionModel(HookedModel):
         resized = F.interpolate(
             images, size=(self.image_size, self.image_size), mode="bilinear", antialias=True
         )
-        mean = torch.tensor(self.mean).view(1, -1, 1, 1)
-        std = torch.tensor(self.std).view(1, -1, 1, 1)
+        mean = torch.tensor(self.mean, device=resized.device, dtype=resized.dtype).view(1, -1, 1, 1)
+        std = torch.tensor(self.std, device=resized.device, dtype=resized.dtype).view(1, -1, 1, 1)
         return (resized - mean) / std
 
     def forward(self, inputs: Tensor) -> Tensor:

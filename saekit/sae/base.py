@@ -97,18 +97,18 @@ class Dictionary(nn.Module, ABC):
         super().__init__()
         self.cfg = cfg
         d_in, d_sae, d_out = cfg.d_in, cfg.d_sae, cfg.out_dim
-        W_dec = torch.randn(d_sae, d_out)
+        W_dec = torch.randn(d_sae, d_out)  # cpu: built, then moved
         W_dec /= W_dec.norm(dim=1, keepdim=True)
         self.W_dec = nn.Parameter(W_dec)
         if self.has_encoder:
             if d_out == d_in:
                 W_enc = W_dec.T.clone()
             else:
-                W_enc = torch.randn(d_in, d_sae)
+                W_enc = torch.randn(d_in, d_sae)  # cpu: built, then moved
                 W_enc /= W_enc.norm(dim=0, keepdim=True)
             self.W_enc = nn.Parameter(W_enc * cfg.encoder_init_norm)
-            self.b_enc = nn.Parameter(torch.zeros(d_sae))
-        self.b_dec = nn.Parameter(torch.zeros(d_out))
+            self.b_enc = nn.Parameter(torch.zeros(d_sae))  # cpu: built, then moved
+        self.b_dec = nn.Parameter(torch.zeros(d_out))  # cpu: built, then moved
         self.distributed: Distributed = SINGLE_PROCESS
         """Set by the trainer under torchrun, so batch statistics span all ranks' rows."""
 

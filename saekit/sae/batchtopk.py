@@ -42,7 +42,7 @@ class BatchTopKSAE(Dictionary):
 
     def __init__(self, cfg: DictionaryConfig):
         super().__init__(cfg)
-        self.register_buffer("threshold", torch.full((cfg.d_sae,), -1.0))
+        self.register_buffer("threshold", torch.full((cfg.d_sae,), -1.0))  # cpu: built, then moved
         """Running inference threshold (-1 until the first training batch)."""
 
     def activate(self, pre: Tensor) -> Tensor:

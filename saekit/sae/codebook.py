@@ -28,7 +28,9 @@ class CodebookAutoencoder(Dictionary):
             raise ValueError("a codebook reconstructs its own input: d_out must equal d_in")
         super().__init__(cfg)
         del self.b_dec  # the codes (W_dec) are the only parameters; the bias stays zero
-        self.register_buffer("b_dec", torch.zeros(cfg.d_in), persistent=False)
+        self.register_buffer(
+            "b_dec", torch.zeros(cfg.d_in), persistent=False
+        )  # cpu: built, then moved
 
     @property
     def codes(self) -> Tensor:
@@ -84,7 +86,7 @@ class CodebookAutoencoder(Dictionary):
         fired = torch.zeros(self.d_sae, dtype=torch.bool, device=x.device)
         fired[indices.flatten()] = True
         losses = {"mse": mse.detach(), "commitment": commit.detach()}
-        l0 = torch.tensor(float(self.cfg.k))
+        l0 = torch.tensor(float(self.cfg.k), device=x.device)
         return TrainStepOutput(loss, losses, reconstruction.detach(), fired, l0)
 
     @torch.no_grad()

@@ -19,9 +19,9 @@ class GatedSAE(Dictionary):
     def __init__(self, cfg: DictionaryConfig):
         super().__init__(cfg)
         del self.b_enc
-        self.b_gate = nn.Parameter(torch.zeros(cfg.d_sae))
-        self.r_mag = nn.Parameter(torch.zeros(cfg.d_sae))
-        self.b_mag = nn.Parameter(torch.zeros(cfg.d_sae))
+        self.b_gate = nn.Parameter(torch.zeros(cfg.d_sae))  # cpu: built, then moved
+        self.r_mag = nn.Parameter(torch.zeros(cfg.d_sae))  # cpu: built, then moved
+        self.b_mag = nn.Parameter(torch.zeros(cfg.d_sae))  # cpu: built, then moved
 
     def pre_activations(self, x: Tensor) -> Tensor:
         """The gate path's pre-activations."""

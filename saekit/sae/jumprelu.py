@@ -55,7 +55,9 @@ class JumpReLUSAE(Dictionary):
 
     def __init__(self, cfg: DictionaryConfig):
         super().__init__(cfg)
-        self.threshold = nn.Parameter(torch.full((cfg.d_sae,), cfg.jumprelu_init_threshold))
+        self.threshold = nn.Parameter(
+            torch.full((cfg.d_sae,), cfg.jumprelu_init_threshold)
+        )  # cpu: moved
 
     def activate(self, pre: Tensor) -> Tensor:
         return jumprelu(pre, self.threshold)

@@ -16,7 +16,7 @@ def kmeans(x: Tensor, n_clusters: int, iterations: int = 20) -> Tensor:
     empty clusters with random rows."""
     if x.shape[0] < n_clusters:
         raise ValueError(f"k-means needs at least {n_clusters} rows, got {x.shape[0]}")
-    centroids = x[torch.randperm(x.shape[0])[:n_clusters]].clone()
+    centroids = x[torch.randperm(x.shape[0], device=x.device)[:n_clusters]].clone()
     for _ in range(iterations):
         labels = assign(x, centroids)
         sums = torch.zeros_like(centroids).index_add_(0, labels, x)
@@ -24,7 +24,7 @@ def kmeans(x: Tensor, n_clusters: int, iterations: int = 20) -> Tensor:
         empty = counts == 0
         centroids = torch.where(empty[:, None], centroids, sums / counts.clamp_min(1)[:, None])
         if empty.any():
-            centroids[empty] = x[torch.randint(0, x.shape[0], (int(empty.sum()),))]
+            centroids[empty] = x[torch.randint(0, x.shape[0], (int(empty.sum()),), device=x.device)]
     return centroids
 
 

@@ -33,7 +33,9 @@ class LatentQuantizer(nn.Module):
         super().__init__()
         if n_values < 2:
             raise ValueError(f"a latent codebook needs >= 2 values, got {n_values}")
-        self.values = nn.Parameter(torch.linspace(low, high, n_values).repeat(n_latents, 1))
+        self.values = nn.Parameter(
+            torch.linspace(low, high, n_values).repeat(n_latents, 1)
+        )  # cpu: moved
 
     def forward(self, z: Tensor) -> Quantized:
         if z.shape[-1] != self.values.shape[0]:

@@ -1,7 +1,7 @@
 """How to train one dictionary (`saekit train`): the dictionary's own config, nested, plus the
 optimisation settings."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from saekit.sae.base import Dictionary
@@ -81,6 +81,10 @@ class TrainConfig:
             raise ValueError(f"holdout must be in [0, 1), got {self.holdout}")
         if not 0 <= self.decay_start <= 1:
             raise ValueError(f"decay_start must be in [0, 1], got {self.decay_start}")
+
+    def for_hook(self, hook: str) -> "TrainConfig":
+        """This config with the dictionary reading `hook`."""
+        return replace(self, dictionary=replace(self.dictionary, hook_name=hook))
 
     def peak_lr(self, d_sae: int) -> float:
         if self.lr is not None:

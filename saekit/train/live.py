@@ -67,7 +67,8 @@ class LiveSource:
     def dim(self, hook: str) -> int:
         if hook not in self._dims:
             probe = self.model.capture(
-                torch.tensor([[self.model.tokenizer.bos_token_id or 0]]), self.points
+                torch.tensor([[self.model.tokenizer.bos_token_id or 0]]),
+                self.points,  # cpu: capture moves it
             )
             self._dims = {k: v[0, 0].numel() for k, v in probe.items()}
         return self._dims[hook]
@@ -108,7 +109,7 @@ class LiveSource:
                 for h, t in next(rows).items():
                     buffer[h].append(t)
             pool = {h: torch.cat(ts) for h, ts in buffer.items()}
-            perm = torch.randperm(
+            perm = torch.randperm(  # cpu: rows are on the CPU
                 pool[self.hooks[0]].shape[0], generator=torch.Generator().manual_seed(seed + flush)
             )
             pool = {h: t[perm] for h, t in pool.items()}

@@ -74,7 +74,9 @@ class ArraySource:
         first_epoch = start // per_epoch
         for epoch in count(first_epoch):
             generator = torch.Generator().manual_seed(seed + epoch)
-            perm = torch.randperm(n, generator=generator) if self.shuffle else torch.arange(n)
+            perm = (
+                torch.randperm(n, generator=generator) if self.shuffle else torch.arange(n)
+            )  # cpu: row order
             first = start - epoch * per_epoch if epoch == first_epoch else 0
             for b in range(first, per_epoch):
                 rows = perm[b * batch_size : (b + 1) * batch_size][part]

@@ -21,6 +21,7 @@ from saekit.train.init import geometric_median, norm_scale
 from saekit.train.metrics_log import NoLogger, make_logger
 from saekit.train.optimizers import ScheduleFree, make_optimizer
 from saekit.train.sources import ALL, Batch, BatchSource, StoreSource
+from saekit.train.spread import spread
 
 log = logging.getLogger(__name__)
 
@@ -269,9 +270,11 @@ def train(
     """Train one dictionary per config on one pass over `source` (they share batch size and
     seed, so they see the same batches); resume from checkpoints found in `outs`.
 
-    Under torchrun (`distributed` from `process_group_from_env()`), every dictionary is trained data
-    parallel across the ranks; with `distribute_dictionaries`, each rank instead trains its own
-    share of the dictionaries (e.g. one hook point each) on the full batches."""
+    Under torchrun (`distributed` from `process_group_from_env()`), every dictionary is trained
+    data parallel across the ranks; with `distribute_dictionaries`, each dictionary instead
+    belongs to one rank (`spread.py`: balanced by parameter count), every rank reads its slice of
+    each global batch, and the slices are exchanged so each rank trains its own dictionaries on
+    the full global batches. Returns the dictionaries this rank trained."""
     configs = [configs] if isinstance(configs, TrainConfig) else list(configs)
     outs = [outs] if isinstance(outs, str | Path) else list(outs)
     shared = {(c.batch_size, c.seed, c.tokens, c.holdout) for c in configs}
@@ -283,13 +286,21 @@ def train(
     if isinstance(source, StoreSource):
         source = source.without_held_out(configs[0].holdout)
     pairs = list(zip(configs, outs, strict=True))
+    batch_size, seed, total = configs[0].batch_size, configs[0].seed, configs[0].steps
+    part = distributed.local_rows(batch_size) if distributed.active else ALL
+    exchange = None
     if distributed.active and distribute_dictionaries:
-        pairs, distributed = pairs[distributed.rank :: distributed.world], Distributed()
-        if not pairs:
-            return []
-    trainers = [Trainer(c, source, o, model_name, device, distributed) for c, o in pairs]
-    lead, total = trainers[0], configs[0].steps
-    start = min(t.step + t.skipped for t in trainers)
+        plan = spread(configs, source, distributed)
+        pairs = [
+            p for p, owner in zip(pairs, plan.owners, strict=True) if owner == distributed.rank
+        ]
+        exchange, trained_by = plan.exchange, Distributed()
+    else:
+        trained_by = distributed
+    trainers = [Trainer(c, source, o, model_name, device, trained_by) for c, o in pairs]
+    start = min((t.step + t.skipped for t in trainers), default=total)
+    if exchange is not None:
+        start = exchange.earliest(start)
     bar = tqdm(
         total=total,
         initial=start,
@@ -298,26 +309,30 @@ def train(
         disable=not (progress and distributed.is_main),
     )
     every = configs[0].checkpoint_every
-    batch_size, seed = configs[0].batch_size, configs[0].seed
-    part = distributed.local_rows(batch_size) if distributed.active else ALL
     for index, batch in enumerate(source.batches(batch_size, seed, start, part), start=start):
         if index >= total:
             break
+        if exchange is not None:
+            batch = exchange(batch)
         for trainer in trainers:
             if trainer.step + trainer.skipped > index:
                 continue  # this one had already passed this batch before the resume
             out = trainer.train_step(batch)
-            if trainer is lead and out is not None and index % 10 == 0:
-                target = batch[lead.hook_out].float() * lead.scale_out
-                bar.set_postfix(
-                    loss=f"{out.loss.item():.3g}",
-                    fvu=f"{fvu(out.reconstruction, target.to(out.reconstruction)):.3f}",
-                    l0=f"{float(out.l0):.1f}",
-                    dead=f"{lead.dead_fraction():.2f}",
-                )
+            if trainer is trainers[0] and out is not None and index % 10 == 0:
+                _show(bar, trainer, batch, out)
         bar.update(1)
         if every and (index + 1) % every == 0:
             for trainer in trainers:
                 trainer.save_checkpoint()
     bar.close()
     return [trainer.finish() for trainer in trainers]
+
+
+def _show(bar: tqdm, trainer: Trainer, batch: Batch, out) -> None:
+    target = batch[trainer.hook_out].float() * trainer.scale_out
+    bar.set_postfix(
+        loss=f"{out.loss.item():.3g}",
+        fvu=f"{fvu(out.reconstruction, target.to(out.reconstruction)):.3f}",
+        l0=f"{float(out.l0):.1f}",
+        dead=f"{trainer.dead_fraction():.2f}",
+    )

@@ -34,10 +34,10 @@ class SurprisalScorer:
         for start in range(0, len(examples), self.batch_size):
             chunk = [head + list(e) for e in examples[start : start + self.batch_size]]
             width = max(len(c) for c in chunk)
-            ids = torch.zeros(len(chunk), width, dtype=torch.long)
-            mask = torch.zeros(len(chunk), width, dtype=torch.bool)
+            ids = torch.zeros(len(chunk), width, dtype=torch.long)  # cpu: moved below
+            mask = torch.zeros(len(chunk), width, dtype=torch.bool)  # cpu: logits come back
             for i, c in enumerate(chunk):
-                ids[i, : len(c)] = torch.tensor(c)
+                ids[i, : len(c)] = torch.tensor(c)  # cpu: into ids
                 mask[i, len(head) : len(c)] = True  # the example's tokens are scored
             logits = self.model.forward(ids.to(self.model.device)).float().cpu()
             nll = F.cross_entropy(logits[:, :-1].transpose(1, 2), ids[:, 1:], reduction="none")

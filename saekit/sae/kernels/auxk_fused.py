@@ -1,7 +1,7 @@
-"""AuxK's loss in two compiled calls (`auxk_fused.cpp`, AVX-512, float32 CPU; built and loaded
-by `saekit.sae.kernels.compiled`): the decode of the sampled rows' dead-latent code against the
-residual in the forward, every gradient it implies in the backward. The autograd path it replaces
-(`TopKSAE._decode_code`: the gathered pre-activations and the sparse decode, ~60 small
+"""AuxK's loss in two compiled calls (`auxk_fused.inc`, float32 CPU, every kernel path; built and
+loaded by `saekit.sae.kernels.compiled`): the decode of the sampled rows' dead-latent code against
+the residual in the forward, every gradient it implies in the backward. The autograd path it
+replaces (`TopKSAE._decode_code`: the gathered pre-activations and the sparse decode, ~60 small
 operations) is its reference and the fallback, and still does the work past `MAX_WORK`; at
 d_in 64 and batch 1024 those small operations were about a third of the training step."""
 
@@ -10,7 +10,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
-from saekit.sae.kernels.compiled import kernel_library
+from saekit.sae.kernels.compiled import kernel_library, kernel_path
 
 MAX_WORK = 2**23
 """The most multiply-adds a pass (code entries x (d_in + d_out)) for which the kernel is used: it
@@ -40,7 +40,7 @@ def fused_auxk_loss(
     `W_enc`, `b_enc`, `W_dec` and, through `x_in = x - b_dec`, `b_dec` (pass it detached where
     the encoder does not centre on it); None where the kernel cannot serve."""
     tensors = (*code, W_enc, b_enc, W_dec, b_dec)
-    if kernel_library() is None or any(t.device.type != "cpu" for t in tensors):
+    if kernel_path() is None or any(t.device.type != "cpu" for t in tensors):
         return None
     if code.indices.numel() * (code.x_in.shape[1] + code.residual.shape[1]) > MAX_WORK:
         return None
@@ -58,7 +58,9 @@ class FusedAuxK(torch.autograd.Function):
         W_dec = W_dec.detach().contiguous()
         rows, k_aux = indices.shape
         error = torch.empty_like(residual)
+        ctx.path = kernel_path()
         total = kernel_library().saekit_auxk_forward(
+            ctx.path,
             pre.data_ptr(),
             indices.data_ptr(),
             rows,
@@ -70,7 +72,7 @@ class FusedAuxK(torch.autograd.Function):
         )
         ctx.save_for_backward(x_in, pre, indices, error, W_enc, W_dec)
         ctx.share = share
-        return torch.tensor(total * share, dtype=torch.float32)
+        return torch.tensor(total * share, dtype=torch.float32)  # cpu: a CPU kernel
 
     @staticmethod
     def backward(ctx, grad: Tensor):
@@ -80,6 +82,7 @@ class FusedAuxK(torch.autograd.Function):
         grad_W_enc_t = W_dec.new_zeros(d_sae, d_in)
         grad_b_enc = W_dec.new_zeros(d_sae)
         kernel_library().saekit_auxk_backward(
+            ctx.path,
             pre.data_ptr(),
             indices.data_ptr(),
             *indices.shape,

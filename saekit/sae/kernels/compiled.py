@@ -2,9 +2,12 @@
 AuxK), built on first use with the system C++ compiler into one library in saekit's cache
 (`$SAEKIT_CACHE/kernels`, named by a hash of the sources and flags) and loaded with ctypes.
 
-`kernel_library()` is None wherever they cannot run: no compiler, not x86-64, a CPU without
-AVX-512, or `SAEKIT_COMPILED_KERNELS=0`; every caller then takes its PyTorch path, which is also
-the reference the tests hold each kernel to."""
+Each kernel has three paths in the library: `avx512` (intrinsics), `avx2` (AVX2 + FMA) and
+`portable` (the base x86-64 instruction set, vectorised by the compiler); `kernel_path()` picks
+the fastest the CPU supports, or the one `SAEKIT_KERNEL_PATH` names (the tests run every path
+the CPU supports this way). `kernel_library()` is None wherever they cannot run: no compiler,
+not x86-64, or `SAEKIT_COMPILED_KERNELS=0`; every caller then takes its PyTorch path, which is
+also the reference the tests hold each kernel to."""
 
 import ctypes
 import hashlib
@@ -22,23 +25,29 @@ from saekit.defaults import cache_root
 
 log = logging.getLogger(__name__)
 
-SOURCES = tuple(Path(__file__).with_name(name) for name in ("row_topk.cpp", "auxk_fused.cpp"))
-COMPILE_FLAGS = ("-O3", "-shared", "-fPIC", "-std=c++17")
+FOLDER = Path(__file__).parent
+SOURCES = tuple(sorted(FOLDER.glob("*.cpp")))
+INCLUDED = tuple(sorted([*FOLDER.glob("*.h"), *FOLDER.glob("*.inc")]))
+"""Files the sources include: part of the library's hash, not compiled on their own."""
+COMPILE_FLAGS = ("-O3", "-shared", "-fPIC", "-std=c++17", "-fopenmp-simd")
 ENABLE_VARIABLE = "SAEKIT_COMPILED_KERNELS"
+PATH_VARIABLE = "SAEKIT_KERNEL_PATH"
+PATHS = ("portable", "avx2", "avx512")
+"""The kernels' paths, slowest first; a path's number is its index here."""
 SIGNATURES = {
-    "saekit_has_avx512": (c_int, []),
+    "saekit_path_supported": (c_int, [c_int]),
     "saekit_topk_rows": (
         c_int,
-        [c_void_p, c_int, c_int64, c_int64, c_int64, c_int, c_int, c_void_p],
+        [c_int, c_void_p, c_int, c_int64, c_int64, c_int64, c_int, c_int, c_void_p],
     ),
     "saekit_auxk_forward": (
         c_double,
-        [c_void_p, c_void_p, c_int64, c_int64, c_void_p, c_void_p, c_int64, c_void_p],
+        [c_int, c_void_p, c_void_p, c_int64, c_int64, c_void_p, c_void_p, c_int64, c_void_p],
     ),
     "saekit_auxk_backward": (
         None,
-        [c_void_p, c_void_p, c_int64, c_int64, c_void_p, c_void_p, c_int64, c_void_p, c_int64]
-        + [c_float, c_void_p, c_void_p, c_void_p],
+        [c_int, c_void_p, c_void_p, c_int64, c_int64, c_void_p, c_void_p, c_int64, c_void_p]
+        + [c_int64, c_float, c_void_p, c_void_p, c_void_p],
     ),
 }
 """Each exported function's return type and argument types."""
@@ -57,7 +66,38 @@ def kernel_library() -> ctypes.CDLL | None:
     for name, (returns, arguments) in SIGNATURES.items():
         function = getattr(library, name)
         function.restype, function.argtypes = returns, arguments
-    return library if library.saekit_has_avx512() else None
+    return library
+
+
+def supported_paths() -> tuple[str, ...]:
+    """The kernel paths this CPU runs, slowest first (empty without the library)."""
+    library = kernel_library()
+    return () if library is None else _paths_of(library)
+
+
+@cache
+def _paths_of(library: ctypes.CDLL) -> tuple[str, ...]:
+    return tuple(name for number, name in enumerate(PATHS) if library.saekit_path_supported(number))
+
+
+def kernel_path() -> int | None:
+    """The number of the path the kernels run (`PATHS`): the one `SAEKIT_KERNEL_PATH` names,
+    else the fastest this CPU supports; None without the library."""
+    supported = supported_paths()
+    if not supported:
+        return None
+    wanted = os.environ.get(PATH_VARIABLE) or supported[-1]
+    if wanted not in supported:
+        raise ValueError(
+            f"{PATH_VARIABLE}={wanted}: this CPU runs the kernel paths {', '.join(supported)}"
+        )
+    return PATHS.index(wanted)
+
+
+def kernel_path_name() -> str:
+    """The path the kernels run, by name (`pytorch` where they cannot: the fallback)."""
+    number = kernel_path()
+    return "pytorch" if number is None else PATHS[number]
 
 
 def _built_library() -> Path:
@@ -67,8 +107,8 @@ def _built_library() -> Path:
     if compiler is None:
         raise OSError("no C++ compiler found (set CXX)")
     digest = hashlib.sha256(" ".join(COMPILE_FLAGS).encode())
-    for source in SOURCES:
-        digest.update(source.read_bytes())
+    for source in (*SOURCES, *INCLUDED):
+        digest.update(source.name.encode() + source.read_bytes())
     target = cache_root() / "kernels" / f"saekit-{digest.hexdigest()[:16]}.so"
     if target.exists():
         return target

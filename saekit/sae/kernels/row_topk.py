@@ -1,9 +1,9 @@
-"""A compiled row top-k for the CPU (`row_topk.cpp`, AVX-512; built and loaded by
-`saekit.sae.kernels.compiled`).
+"""A compiled row top-k for the CPU (`row_topk_avx512.cpp`, and `row_topk_generic.inc` for the
+AVX2 and portable paths; built and loaded by `saekit.sae.kernels.compiled`).
 
-`compiled_topk_indices` answers None wherever the kernel cannot serve (no compiler, a CPU
-without AVX-512, another dtype or layout, a k outside its range, fewer columns than k, NaN in
-the rows, or `SAEKIT_COMPILED_KERNELS=0`); callers then use PyTorch's top-k, which is also the
+`compiled_topk_indices` answers None wherever the kernel cannot serve (no compiler, not
+x86-64, another dtype or layout, a k outside its range, fewer columns than k, NaN in the rows,
+or `SAEKIT_COMPILED_KERNELS=0`); callers then use PyTorch's top-k, which is also the
 reference the tests hold it to. It runs on one thread (a second one made the training step
 slower: PyTorch's OpenMP workers spin on the other core after each parallel region) and on this
 project's CPU is still 4.9x PyTorch's 2-thread `topk` at batch 1024, width 512, k 8 (float32),
@@ -18,7 +18,7 @@ set.
 import torch
 from torch import Tensor
 
-from saekit.sae.kernels.compiled import kernel_library
+from saekit.sae.kernels.compiled import kernel_library, kernel_path
 
 MAX_K = 128
 """Largest k served: the kernel ranks 2k stripe maxima (at most 256) by counting."""
@@ -35,12 +35,13 @@ def compiled_topk_indices(x: Tensor, k: int) -> Tensor | None:
     The same entries as PyTorch's up to ties at the k-th value (taken here in column order)."""
     if not _fits(x, k):
         return None
-    library = kernel_library()
-    if library is None:
+    path = kernel_path()
+    if path is None:
         return None
     rows, cols = x.shape
-    out = torch.empty(rows, k, dtype=torch.long)
-    status = library.saekit_topk_rows(
+    out = torch.empty(rows, k, dtype=torch.long)  # cpu: a CPU kernel
+    status = kernel_library().saekit_topk_rows(
+        path,
         x.data_ptr(),
         int(x.dtype == torch.bfloat16),
         rows,

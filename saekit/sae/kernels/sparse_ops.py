@@ -8,6 +8,7 @@ only the selected latents: the gradient of the encoder reaches `k` columns per e
 decoder reads `k` rows per example.
 """
 
+import os
 import warnings
 from functools import cache
 from pathlib import Path
@@ -28,13 +29,19 @@ TWO_STAGE_WIDTH = 2048
 """...from this width on."""
 RANK_BLOCK_BYTES = 16 << 20
 """`rank_latents` ranks a CPU batch in row blocks whose ranking matrix fits in this many bytes."""
+BF16_ISAS = ("ALL", "DEFAULT", "AVX512_CORE_BF16", "AVX512_CORE_FP16", "AVX512_CORE_AMX", "AVX10")
+"""`ONEDNN_MAX_CPU_ISA` values that leave oneDNN its native bfloat16 instructions."""
 SHORTLIST_MARGIN = 0.25
 """bfloat16 ranking shortlists k * (1 + this) latents before exact re-ranking."""
 
 
 @cache
 def native_bf16_matmul() -> bool:
-    """Whether this machine's CPU multiplies bfloat16 natively (Linux CPU flags)."""
+    """Whether this machine's CPU multiplies bfloat16 natively (Linux CPU flags), and oneDNN
+    may use those instructions (`ONEDNN_MAX_CPU_ISA` below AVX512_CORE_BF16 forbids them)."""
+    limit = os.environ.get("ONEDNN_MAX_CPU_ISA", "ALL").upper()
+    if not limit.startswith(BF16_ISAS):
+        return False
     try:
         flags = Path("/proc/cpuinfo").read_text()
     except OSError:
@@ -246,7 +253,7 @@ class LatentMajor(NamedTuple):
         flat = indices.reshape(-1)
         index_dtype = _index_dtype(flat.numel())
         order = group_by_latent(flat, d_sae)
-        starts = torch.zeros(d_sae + 1, dtype=index_dtype)
+        starts = torch.zeros(d_sae + 1, dtype=index_dtype)  # cpu: CPU path
         starts[1:] = torch.bincount(flat, minlength=d_sae).cumsum(0)
         return cls(indices, d_sae, order, starts, _rows_of(order, indices.shape[1], index_dtype))
 

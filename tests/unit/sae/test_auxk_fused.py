@@ -10,8 +10,6 @@ from saekit.sae.kernels import auxk_fused
 from saekit.sae.kernels.auxk_fused import AuxKCode, fused_auxk_loss
 from saekit.sae.kernels.compiled import ENABLE_VARIABLE, kernel_library
 
-from .kernel_marks import needs_kernel
-
 
 def twin_saes(**overrides):
     """A TopK SAE with the compiled AuxK and an identical one on the autograd path."""
@@ -32,7 +30,6 @@ def losses_and_grads(sae, x, target, dead):
     return out, {name: p.grad for name, p in sae.named_parameters()}
 
 
-@needs_kernel
 @pytest.mark.parametrize(
     "overrides, d_out",
     [
@@ -41,7 +38,7 @@ def losses_and_grads(sae, x, target, dead):
         (dict(d_out=37, hook_name_out="blocks.0.hook_mlp_out"), 37),  # transcoder: no x - b_dec
     ],
 )
-def test_fused_auxk_matches_the_autograd_path(overrides, d_out):
+def test_fused_auxk_matches_the_autograd_path(overrides, d_out, kernel_path):
     torch.manual_seed(0)
     fused, reference = twin_saes(**overrides)
     d_in = fused.cfg.d_in
@@ -58,8 +55,7 @@ def test_fused_auxk_matches_the_autograd_path(overrides, d_out):
     assert fused_grads["W_dec"][dead].abs().sum() > 0  # AuxK reached the dead latents
 
 
-@needs_kernel
-def test_latents_at_or_below_zero_pass_no_gradient():
+def test_latents_at_or_below_zero_pass_no_gradient(kernel_path):
     torch.manual_seed(1)
     W_enc = torch.randn(16, 32, requires_grad=True)
     b_enc = torch.zeros(32, requires_grad=True)
@@ -96,8 +92,7 @@ def test_unserved_inputs_fall_back_to_the_reference(monkeypatch):
         kernel_library.cache_clear()
 
 
-@needs_kernel
-def test_large_codes_are_left_to_the_two_thread_autograd_path(monkeypatch):
+def test_large_codes_are_left_to_the_two_thread_autograd_path(monkeypatch, kernel_path):
     code, weights = small_code()
     work = 2 * 3 * (8 + 8)  # entries x (d_in + d_out)
     monkeypatch.setattr(auxk_fused, "MAX_WORK", work)

@@ -5,10 +5,16 @@ import pytest
 import torch
 
 from saekit.sae.kernels import row_topk
-from saekit.sae.kernels.compiled import ENABLE_VARIABLE, kernel_library
+from saekit.sae.kernels.compiled import (
+    ENABLE_VARIABLE,
+    PATH_VARIABLE,
+    kernel_library,
+    kernel_path_name,
+    supported_paths,
+)
 from saekit.sae.kernels.row_topk import compiled_topk_indices
 
-from .kernel_marks import needs_kernel
+from .conftest import expected_paths
 
 
 def assert_same_entries(x: torch.Tensor, indices: torch.Tensor, k: int) -> None:
@@ -19,12 +25,20 @@ def assert_same_entries(x: torch.Tensor, indices: torch.Tensor, k: int) -> None:
     assert torch.equal(got, want)
 
 
-@needs_kernel
-def test_the_kernel_builds_and_loads_where_it_can_run():
-    assert kernel_library() is not None  # else every other test here checks only the fallback
+def test_every_path_the_cpu_has_is_built():
+    """Else the tests below would check fewer paths than this CPU runs (or only the fallback)."""
+    assert supported_paths() == expected_paths()
+    if expected_paths():
+        assert kernel_path_name() == expected_paths()[-1]  # the fastest, unless told otherwise
 
 
-@needs_kernel
+def test_a_path_the_cpu_lacks_is_refused_by_name(monkeypatch):
+    monkeypatch.setenv(PATH_VARIABLE, "avx1024")
+    if supported_paths():
+        with pytest.raises(ValueError, match="SAEKIT_KERNEL_PATH=avx1024: this CPU runs"):
+            compiled_topk_indices(torch.randn(8, 512), 8)
+
+
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
 @pytest.mark.parametrize(
     "rows, cols, k",
@@ -34,7 +48,7 @@ def test_the_kernel_builds_and_loads_where_it_can_run():
     ],
 )  # the training shapes (main ranking, shortlist, AuxK), the largest k; rows narrower than four
 # columns a stripe (every entry a candidate), k == columns, tails of 3-4 columns
-def test_kernel_selects_what_topk_selects(rows, cols, k, dtype):
+def test_kernel_selects_what_topk_selects(rows, cols, k, dtype, kernel_path):
     torch.manual_seed(cols + k)
     x = torch.randn(rows, cols)
     x[0] = torch.randint(0, 4, (cols,)).float()  # ties at the k-th value
@@ -47,18 +61,16 @@ def test_kernel_selects_what_topk_selects(rows, cols, k, dtype):
     assert_same_entries(x, compiled_topk_indices(x, k), k)
 
 
-@needs_kernel
-def test_kernel_reads_strided_rows_and_views():
+def test_kernel_reads_strided_rows_and_views(kernel_path):
     torch.manual_seed(1)
     whole = torch.randn(400, 1030)
     for view in (whole[::3], whole[:, 3:1027], whole[10:20]):
         assert_same_entries(view, compiled_topk_indices(view, 12), 12)
 
 
-@needs_kernel
 @pytest.mark.parametrize("cols, column", [(512, 7), (100, 50), (67, 66)])  # wide, narrow, tail
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
-def test_nan_rows_are_left_to_pytorch(cols, column, dtype):
+def test_nan_rows_are_left_to_pytorch(cols, column, dtype, kernel_path):
     x = torch.randn(8, cols)
     x[5, column] = float("nan")
     assert compiled_topk_indices(x.to(dtype), 8) is None

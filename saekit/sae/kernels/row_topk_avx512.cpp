@@ -1,6 +1,7 @@
-// The k largest entries of each row of a float32 or bfloat16 matrix, for the CPU (AVX-512).
-// Built and loaded by saekit/sae/compiled.py, called from saekit/sae/row_topk.py; PyTorch's
-// top-k is the reference and the fallback.
+// The k largest entries of each row of a float32 or bfloat16 matrix: the AVX-512 path (the AVX2
+// and portable paths, row_topk_generic.inc, run the same algorithm). Built and loaded by
+// saekit/sae/kernels/compiled.py, called through dispatch.cpp from row_topk.py; PyTorch's top-k
+// is the reference and the fallback.
 //
 // PyTorch's CPU top-k runs a selection (nth_element / partial_sort) over every entry of a row,
 // whose data-dependent branches mispredict: ~5 ns an entry. Here entries are compared as
@@ -22,6 +23,8 @@
 #include <cstdint>
 #include <cstring>
 #include <vector>
+
+#include "kernels.h"
 
 namespace {
 
@@ -209,21 +212,13 @@ bool row_topk(const void* row, int cols, int k, int stripes, Scratch& s, int64_t
 
 }  // namespace
 
-extern "C" {
-
-int saekit_has_avx512() {
-  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
-}
+namespace saekit_avx512 {
 
 // x: `rows` rows of `cols` entries, row r at x + r * row_stride entries; bfloat16 when `bf16`,
 // else float32. out: rows x k column indices, each row's k largest in no particular order.
-// Returns 0; 1 when a row holds NaN (out is then incomplete); -1 when `stripes` does not fit.
-// One thread: after PyTorch's own parallel regions its OpenMP workers spin on the other cores,
-// and a second thread here made the training step slower, not faster (measured).
-int saekit_topk_rows(const void* x, int bf16, int64_t rows, int64_t cols, int64_t row_stride,
-                     int k, int stripes, int64_t* out) {
-  if (k < 1 || stripes % 16 || stripes > MAX_STRIPES || stripes < 2 * k || k > cols)
-    return -1;
+// Returns 0; 1 when a row holds NaN (out is then incomplete). The caller checks the arguments.
+int topk_rows(const void* x, int bf16, int64_t rows, int64_t cols, int64_t row_stride, int k,
+              int stripes, int64_t* out) {
   const int64_t row_bytes = row_stride * (bf16 ? 2 : 4);
   Scratch scratch(cols);
   for (int64_t r = 0; r < rows; ++r) {
@@ -234,4 +229,5 @@ int saekit_topk_rows(const void* x, int bf16, int64_t rows, int64_t cols, int64_
   }
   return 0;
 }
-}
+
+}  // namespace saekit_avx512
