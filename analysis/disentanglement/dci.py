@@ -16,6 +16,11 @@ from saekit.analysis.disentanglement.inputs import as_arrays, train_test
 LASSO_TOL = 1e-2
 """saga's stopping tolerance: looser than sklearn's 1e-4, which costs ~10x the time for
 importances that no longer change their ranking."""
+LASSO_PENALTY = 1 / 800
+"""The L1 penalty per training sample: sklearn's `C` multiplies the summed loss, so a fixed `C`
+regularises less as N grows and the scores drift with N instead of converging; `C` is set to
+1 / (LASSO_PENALTY * N) so the objective is mean loss + LASSO_PENALTY * |w|_1 at every N (the
+earlier C = 0.1 at 8,000 training samples)."""
 
 
 class DCIScores(NamedTuple):
@@ -37,8 +42,9 @@ def _fit(z_train, y_train, estimator: str, seed: int):
         model = GradientBoostingClassifier(random_state=seed)
         model.fit(z_train, y_train)
         return model, model.feature_importances_
+    strength = 1 / (LASSO_PENALTY * z_train.shape[0])
     model = LogisticRegression(
-        l1_ratio=1.0, solver="saga", C=0.1, max_iter=100, tol=LASSO_TOL, random_state=seed
+        l1_ratio=1.0, solver="saga", C=strength, max_iter=100, tol=LASSO_TOL, random_state=seed
     )
     model.fit(z_train, y_train)
     return model, np.abs(model.coef_).sum(0)
