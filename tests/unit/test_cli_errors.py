@@ -76,3 +76,23 @@ def test_a_misspelled_model_name_names_the_closest_built_in(tmp_path, capsys):
     assert err.count("\n") == 1 and "Traceback" not in err
     assert "not a built-in name (closest: smollm2-135m)" in err
     assert "not a local folder" in err and "while offline" in err
+
+
+def test_per_hook_training_refuses_a_hook_name(store, tmp_path, capsys):
+    args = ["train", "--acts", str(store), "--per-hook", "--hook-name", "imported"]
+    assert main([*args, "--out", str(tmp_path / "saes")]) == 2
+    assert (
+        "--per-hook trains every hook of the data: leave out --hook-name" in capsys.readouterr().err
+    )
+
+
+def test_per_hook_training_writes_a_dictionary_per_hook(store, tmp_path, capsys):
+    from saekit.sae import load
+
+    args = ["train", "--acts", str(store), "--per-hook", "--tokens", "256", "--batch-size", "32"]
+    assert (
+        main([*args, "--arch", "topk", "--k", "2", "--width", "8", "--out", str(tmp_path / "saes")])
+        == 0
+    )
+    assert load(tmp_path / "saes" / "imported").cfg.hook_name == "imported"
+    assert f"{tmp_path / 'saes' / 'imported'}: topk" in capsys.readouterr().out
