@@ -31,6 +31,9 @@ def main() -> None:
     parser.add_argument("--held-out", type=int, default=200, help="crops for the agreement test")
     parser.add_argument("--width", type=int, default=2560)
     parser.add_argument("--k", type=int, default=32)
+    parser.add_argument(
+        "--lr", type=float, default=None, help="peak learning rate (default: the trainer's)"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
 
@@ -38,7 +41,7 @@ def main() -> None:
     store = saekit.harvest(model, f"photos:{args.crops}", HOOK, args.out / "acts_mobilenet")
     print(f"{store.folder}: {len(store)} rows ({args.crops} crops x 49 positions)")
     shape = DictionaryConfig(d_sae=args.width, k=args.k, hook_name=HOOK)
-    config = TrainConfig(shape, tokens=400_000, batch_size=1024, log_to="jsonl")
+    config = TrainConfig(shape, tokens=400_000, batch_size=1024, lr=args.lr, log_to="jsonl")
     folder = args.out / "sae_topk"
     (sae,) = train(StoreSource(store, [HOOK]), config, folder, model_name="mobilenet-v2")
     report = saekit.evaluate(sae, store)
