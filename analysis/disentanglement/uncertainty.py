@@ -89,15 +89,14 @@ class Interval(NamedTuple):
 def interval(value: float, replicates: Sequence[float], z: float) -> Interval:
     """From the scores of half-samples: the value and its bias-corrected version, each widened
     by z standard deviations of the half-sample scores."""
-    spread = z * float(np.std(replicates, ddof=1))
+    spread = _half_width(replicates, z)
     bias = float(np.mean(replicates)) - value
     corrected = value - bias
     return Interval(min(value, corrected) - spread, max(value, corrected) + spread, bias)
 
 
-def _spread(value: float, replicates: Sequence[float], z: float) -> tuple[float, float]:
-    spread = z * float(np.std(replicates, ddof=1))
-    return value - spread, value + spread
+def _half_width(replicates: Sequence[float], z: float) -> float:
+    return z * float(np.std(replicates, ddof=1))
 
 
 def estimate_scores(
@@ -129,4 +128,5 @@ def estimate_over_seeds(run: Callable[[int], float], cfg: Uncertainty) -> Estima
         return Estimate.exact(value)
     others = [run(cfg.seed + 1 + i) for i in range(cfg.resamples)]
     spread = float(np.std([value, *others], ddof=1))
-    return Estimate(value, *_spread(value, [value, *others], cfg.z), spread)
+    half = _half_width([value, *others], cfg.z)
+    return Estimate(value, value - half, value + half, spread)

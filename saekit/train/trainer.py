@@ -21,7 +21,7 @@ from saekit.train.init import geometric_median, norm_scale
 from saekit.train.metrics_log import NoLogger, make_logger
 from saekit.train.optimizers import ScheduleFree, make_optimizer
 from saekit.train.sources import ALL, Batch, BatchSource, StoreSource
-from saekit.train.spread import spread
+from saekit.train.spread import dictionary_hooks, spread
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +53,7 @@ class Trainer:
             raise ValueError(
                 f"batch_size {cfg.batch_size} must divide by {distributed.world} ranks"
             )
-        self.hook = cfg.dictionary.hook_name or source.hooks[0]
-        self.hook_out = cfg.dictionary.hook_name_out or self.hook
+        self.hook, self.hook_out = dictionary_hooks(cfg, source)
         if self.hook not in source.hooks or self.hook_out not in source.hooks:
             raise ValueError(f"hooks {self.hook}, {self.hook_out} not in the data ({source.hooks})")
         torch.manual_seed(cfg.seed)

@@ -5,8 +5,6 @@
 
 namespace {
 
-constexpr int MAX_STRIPES = 256;
-
 bool supported(int path) {
   switch (path) {
     case 0:
@@ -34,7 +32,7 @@ int saekit_path_supported(int path) { return supported(path); }
 // spin on the other cores, and a second thread here made the training step slower (measured).
 int saekit_topk_rows(int path, const void* x, int bf16, int64_t rows, int64_t cols,
                      int64_t row_stride, int k, int stripes, int64_t* out) {
-  if (k < 1 || stripes % 16 || stripes > MAX_STRIPES || stripes < 2 * k || k > cols ||
+  if (k < 1 || stripes % 16 || stripes > SAEKIT_MAX_STRIPES || stripes < 2 * k || k > cols ||
       !supported(path))
     return -1;
   auto run = path == 2 ? saekit_avx512::topk_rows

@@ -3,6 +3,9 @@
 #pragma once
 #include <cstdint>
 
+// The most stripe maxima a row's top-k ranks (2k rounded up to 16, so k <= 128).
+constexpr int SAEKIT_MAX_STRIPES = 256;
+
 #define SAEKIT_DECLARE_PATH(NS)                                                                  \
   namespace NS {                                                                                 \
   int topk_rows(const void* x, int bf16, int64_t rows, int64_t cols, int64_t row_stride, int k,  \

@@ -28,7 +28,7 @@
 
 namespace {
 
-constexpr int MAX_STRIPES = 256;
+constexpr int MAX_STRIPES = SAEKIT_MAX_STRIPES;
 constexpr int ACCUMULATORS = 64;  // stripes x copies for the maxima pass (>= 4 vectors in flight)
 static_assert(ACCUMULATORS <= MAX_STRIPES, "the maxima buffer holds every copy");
 
