@@ -19,6 +19,7 @@ _LLAMA = {
     "blocks.{i}.hook_attn_out": ("model.layers.{i}.self_attn", "output"),
     "blocks.{i}.hook_mlp_out": ("model.layers.{i}.mlp", "output"),
     "blocks.{i}.mlp.hook_post": ("model.layers.{i}.mlp.down_proj", "input"),
+    "blocks.{i}.ln2.hook_normalized": ("model.layers.{i}.mlp", "input"),
 }
 _GEMMA = _LLAMA | {
     "blocks.{i}.hook_resid_mid": ("model.layers.{i}.pre_feedforward_layernorm", "input"),

@@ -1,0 +1,236 @@
+"""Attribution: every direct effect between the nodes of one prompt's replacement model.
+
+With attention patterns and norm denominators frozen and the MLP outputs held fixed, a target's
+pre-activation is an affine function of the sources (feature decoder vectors times their
+activations, error vectors, token embeddings). Each target's row of the adjacency matrix is its
+gradient with respect to the residual stream, contracted with every source vector. The gradient
+is carried down the frozen model by its transpose (`_through_attention`), for a batch of targets
+at once, starting at the batch's highest layer and at its last position (causality)."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+from tqdm.auto import tqdm
+
+from analysis.graphs.graph import AttributionGraph
+from analysis.graphs.replacement import PromptReplacement, build_replacement
+from analysis.graphs.transcoders import TranscoderSet
+from saekit.models import LanguageModel
+
+
+@dataclass(frozen=True)
+class LogitTargets:
+    tokens: Tensor
+    """`[n]` token ids, by descending probability."""
+    probabilities: Tensor
+    """`[n]`."""
+
+
+def top_logits(logits: Tensor, max_logits: int = 10, probability: float = 0.95) -> LogitTargets:
+    """The most likely next tokens until their probability reaches `probability`, at most
+    `max_logits` (circuit-tracer's rule)."""
+    probs = logits.float().softmax(-1)
+    top = probs.topk(min(max_logits, probs.numel()))
+    keep = int(torch.searchsorted(top.values.cumsum(0), torch.tensor(probability))) + 1
+    keep = min(keep, top.values.numel())
+    return LogitTargets(top.indices[:keep], top.values[:keep])
+
+
+def chosen_logits(logits: Tensor, tokens: list[int]) -> LogitTargets:
+    """Logit nodes for given token ids (checked against the vocabulary)."""
+    vocab = logits.numel()
+    bad = [t for t in tokens if not 0 <= t < vocab]
+    if bad:
+        raise ValueError(f"logit targets {bad} are not token ids of this model (0..{vocab - 1})")
+    probs = logits.float().softmax(-1)
+    ids = torch.tensor(tokens, device=logits.device)
+    return LogitTargets(ids, probs[ids])
+
+
+@dataclass(frozen=True)
+class _Targets:
+    """What each adjacency row injects: the layer whose MLP input it reads (n_layers: the
+    logits), its position, and its vector in the residual stream at that point."""
+
+    layer: Tensor
+    position: Tensor
+    vectors: Tensor
+
+
+def _targets(
+    model: LanguageModel, transcoders: TranscoderSet, rep: PromptReplacement, logits: LogitTargets
+) -> _Targets:
+    inner = model.module.model
+    feats = rep.features
+    vectors = torch.empty(len(feats) + logits.tokens.numel(), inner.norm.weight.numel())
+    for layer in range(model.n_layers):
+        block = feats.layer_range(layer)
+        if not block:
+            continue
+        enc = transcoders.transcoders[layer].W_enc[:, feats.feature[block.start : block.stop]].T
+        norm = inner.layers[layer].post_attention_layernorm.weight
+        scale = rep.recording.mlp_scales[layer][0, feats.position[block.start : block.stop]]
+        vectors[block.start : block.stop] = enc * norm * scale
+    unembed = model.module.lm_head.weight
+    demeaned = unembed[logits.tokens] - unembed.mean(0)
+    last = rep.n_positions - 1
+    vectors[len(feats) :] = demeaned * inner.norm.weight * rep.recording.final_scale[0, last]
+    n_logits = logits.tokens.numel()
+    layer = torch.cat([feats.layer, torch.full((n_logits,), model.n_layers)])
+    position = torch.cat([feats.position, torch.full((n_logits,), last)])
+    return _Targets(layer, position, vectors)
+
+
+def _through_attention(grad: Tensor, block: nn.Module, pattern: Tensor, scale: Tensor) -> Tensor:
+    """The transpose of a frozen attention block (pattern `[H, P, P]`, the norm's inverse RMS
+    `[P, 1]`): gradient at its output `[B, P, d]` -> gradient at its residual input."""
+    attn = block.self_attn
+    B, P, _ = grad.shape
+    z = (grad @ attn.o_proj.weight).view(B, P, -1, attn.head_dim)
+    v = torch.einsum("hqk,bqhd->bkhd", pattern, z)
+    v = v.view(B, P, -1, attn.num_key_value_groups, attn.head_dim).sum(3).reshape(B, P, -1)
+    return (v @ attn.v_proj.weight) * block.input_layernorm.weight * scale
+
+
+@dataclass(frozen=True)
+class _Sources:
+    """Per layer, what each node writes into the residual stream after that layer's MLP."""
+
+    decoder: list[Tensor]
+    """Per layer `[n_l, d]`: activation times decoder row, for that layer's feature nodes."""
+    errors: list[Tensor]
+    """Per layer `[P, d]` error vectors (zero at a BOS position)."""
+    embeddings: Tensor
+    """`[P, d]` token embeddings."""
+
+
+def _sources(model: LanguageModel, transcoders: TranscoderSet, rep: PromptReplacement) -> _Sources:
+    feats = rep.features
+    decoder, errors = [], []
+    for layer in range(model.n_layers):
+        block = feats.layer_range(layer)
+        rows = feats.feature[block.start : block.stop]
+        W_dec = transcoders.transcoders[layer].W_dec
+        decoder.append(W_dec[rows] * feats.activation[block.start : block.stop, None])
+        error = rep.errors[layer].clone()
+        error[: rep.first_node_position] = 0
+        errors.append(error)
+    return _Sources(decoder, errors, model.module.model.embed_tokens(rep.tokens))
+
+
+def _batches(targets: _Targets, batch_size: int) -> Iterator[Tensor]:
+    """Row indices, highest layer and latest position first, in batches."""
+    order = torch.argsort(
+        targets.layer * (targets.position.max() + 1) + targets.position, descending=True
+    )
+    yield from order.split(batch_size)
+
+
+@torch.no_grad()
+def attribute_rows(
+    model: LanguageModel,
+    transcoders: TranscoderSet,
+    rep: PromptReplacement,
+    logits: LogitTargets,
+    batch_size: int = 64,
+    progress: bool = True,
+) -> Tensor:
+    """The adjacency matrix `[N, N]` (node order as `AttributionGraph`)."""
+    targets = _targets(model, transcoders, rep, logits)
+    sources = _sources(model, transcoders, rep)
+    n_feat, n_layers, P = len(rep.features), model.n_layers, rep.n_positions
+    n_nodes = n_feat + n_layers * P + P + logits.tokens.numel()
+    adjacency = torch.zeros(n_nodes, n_nodes)
+    row_of = torch.cat(
+        [torch.arange(n_feat), torch.arange(n_nodes - logits.tokens.numel(), n_nodes)]
+    )
+    layers = model.module.model.layers
+    recording = rep.recording
+    n_batches = -(-targets.layer.numel() // batch_size)
+    for batch in tqdm(
+        _batches(targets, batch_size), total=n_batches, desc="attribute", disable=not progress
+    ):
+        rows = row_of[batch]
+        t_layer, t_pos, t_vec = (
+            targets.layer[batch],
+            targets.position[batch],
+            targets.vectors[batch],
+        )
+        width = int(t_pos.max()) + 1
+        grad = torch.zeros(batch.numel(), width, t_vec.shape[1])
+        arange = torch.arange(batch.numel())
+        at_top = t_layer == n_layers
+        grad[arange[at_top], t_pos[at_top]] = t_vec[at_top]
+        for layer in range(min(int(t_layer.max()), n_layers - 1), -1, -1):
+            block = rep.features.layer_range(layer)
+            positions = rep.features.position[block.start : block.stop]
+            reach = int(torch.searchsorted(positions, width))
+            if reach:
+                picked = grad[:, positions[:reach]]
+                adjacency[rows, block.start : block.start + reach] = torch.einsum(
+                    "bnd,nd->bn", picked, sources.decoder[layer][:reach]
+                )
+            start = n_feat + layer * P
+            adjacency[rows, start : start + width] = torch.einsum(
+                "bpd,pd->bp", grad, sources.errors[layer][:width]
+            )
+            here = t_layer == layer
+            grad[arange[here], t_pos[here]] += t_vec[here]
+            pattern = recording.patterns[layer][0, :, :width, :width]
+            scale = recording.attn_scales[layer][0, :width]
+            grad = grad + _through_attention(grad, layers[layer], pattern, scale)
+        start = n_feat + n_layers * P
+        adjacency[rows, start : start + width] = torch.einsum(
+            "bpd,pd->bp", grad, sources.embeddings[:width]
+        )
+    return adjacency
+
+
+def attribute(
+    model: LanguageModel,
+    transcoders: TranscoderSet,
+    prompt: str | Tensor,
+    logit_tokens: list[int] | None = None,
+    max_logits: int = 10,
+    logit_probability: float = 0.95,
+    batch_size: int = 64,
+    progress: bool = True,
+) -> AttributionGraph:
+    """The attribution graph of `prompt` (text, BOS prepended, or token ids [P]): every direct
+    effect between its active features, error nodes, token embeddings and top logits."""
+    tokens = prompt_tokens(model, prompt)
+    rep = build_replacement(model, transcoders, tokens)
+    last = rep.logits[-1]
+    if logit_tokens is None:
+        logits = top_logits(last, max_logits, logit_probability)
+    else:
+        logits = chosen_logits(last, logit_tokens)
+    adjacency = attribute_rows(model, transcoders, rep, logits, batch_size, progress)
+    tokenizer = model.tokenizer
+    feats = rep.features
+    return AttributionGraph(
+        model=model.spec,
+        prompt=prompt if isinstance(prompt, str) else tokenizer.decode(tokens),
+        tokens=tokens.cpu(),
+        token_strings=[tokenizer.decode([t]) for t in tokens.tolist()],
+        n_layers=model.n_layers,
+        features=torch.stack([feats.layer, feats.position, feats.feature], 1).cpu(),
+        activations=feats.activation.cpu(),
+        logit_tokens=logits.tokens.cpu(),
+        logit_probabilities=logits.probabilities.cpu(),
+        logit_strings=[tokenizer.decode([t]) for t in logits.tokens.tolist()],
+        adjacency=adjacency,
+    )
+
+
+def prompt_tokens(model: LanguageModel, prompt: str | Tensor) -> Tensor:
+    """Token ids of a prompt: text is tokenized with BOS prepended (as saekit's data pipeline)."""
+    if isinstance(prompt, Tensor):
+        return prompt.long().flatten()
+    if not prompt:
+        raise ValueError("the prompt is empty: pass some text")
+    ids = model.tokenizer(prompt, add_special_tokens=False)["input_ids"]
+    bos = model.tokenizer.bos_token_id
+    return torch.tensor(([bos] if bos is not None else []) + ids)

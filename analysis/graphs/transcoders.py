@@ -1,0 +1,190 @@
+"""A transcoder set: one transcoder per MLP of a model (input: the MLP's input after its norm;
+target: the MLP's output), stored as one folder with a manifest, trained on one forward stream.
+
+Folder layout: `transcoders.json` (the model, its layer count and width, each layer's hooks and
+sub-folder) and `layer_NN/` (an ordinary saekit dictionary folder, resumable like every run)."""
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import torch
+
+from saekit.artifacts import write_text_atomic
+from saekit.models import LanguageModel
+from saekit.sae import Dictionary, DictionaryConfig, load
+from saekit.train import TrainConfig, train
+from saekit.train.live import LiveConfig, LiveSource
+
+MANIFEST = "transcoders.json"
+
+
+def input_hook(layer: int) -> str:
+    """The MLP's input, after its norm (TransformerLens name)."""
+    return f"blocks.{layer}.ln2.hook_normalized"
+
+
+def output_hook(layer: int) -> str:
+    """The MLP's output (TransformerLens name)."""
+    return f"blocks.{layer}.hook_mlp_out"
+
+
+@dataclass
+class TranscoderSetConfig:
+    """How to train a transcoder for every MLP (`saekit transcoders`)."""
+
+    architecture: Literal["topk", "jumprelu"] = "topk"
+    """Transcoder architecture: topk (k latents per token) or jumprelu (learned thresholds)."""
+    d_sae: int = 2048
+    """Latents per layer."""
+    k: int = 16
+    """Active latents per token (topk)."""
+    tokens: int = 300_000
+    """Training tokens, shared by every layer (one forward pass feeds them all)."""
+    batch_size: int = 1024
+    """Tokens per optimisation step."""
+    context_length: int = 128
+    """Tokens per corpus window."""
+    buffer_rows: int = 8192
+    """Rows shuffled together (memory: rows x layers x 2 x d_model floats)."""
+    layers: list[int] | None = None
+    """Layers to train (None: every layer; a graph needs every layer)."""
+    checkpoint_every: int = 50
+    """Steps between resumable checkpoints."""
+    seed: int = 0
+    """Seeds initialisation and batch order."""
+
+    def __post_init__(self) -> None:
+        for name in ("d_sae", "k", "tokens", "batch_size", "context_length", "buffer_rows"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+
+
+@dataclass
+class TranscoderSet:
+    """Loaded transcoders, `transcoders[layer]`, with what they were trained on."""
+
+    model: str
+    """The model spec the set was trained on."""
+    d_model: int
+    n_layers: int
+    transcoders: dict[int, Dictionary] = field(default_factory=dict)
+
+    def check_model(self, model: LanguageModel) -> None:
+        """Refuse a model this set was not trained on, or a set that misses a layer."""
+        if model.module.config.hidden_size != self.d_model or model.n_layers != self.n_layers:
+            raise ValueError(
+                f"the transcoders were trained on {self.model} ({self.n_layers} layers, "
+                f"d_model {self.d_model}), not on {model.spec} ({model.n_layers} layers, "
+                f"d_model {model.module.config.hidden_size}): pass that model's transcoders"
+            )
+        missing = [layer for layer in range(self.n_layers) if layer not in self.transcoders]
+        if missing:
+            raise ValueError(
+                f"the transcoder set lacks layers {missing}: a graph replaces every MLP, so train "
+                "them all (saekit transcoders without --layers)"
+            )
+
+    def to(self, device: str | torch.device) -> "TranscoderSet":
+        for transcoder in self.transcoders.values():
+            transcoder.to(device)
+        return self
+
+
+def layer_folder(layer: int) -> str:
+    return f"layer_{layer:02d}"
+
+
+def _manifest(model: LanguageModel, layers: list[int], config: TranscoderSetConfig) -> dict:
+    return {
+        "kind": "transcoder_set",
+        "model": model.spec,
+        "n_layers": model.n_layers,
+        "d_model": model.module.config.hidden_size,
+        "config": asdict(config),
+        "layers": [
+            {
+                "layer": layer,
+                "hook_in": input_hook(layer),
+                "hook_out": output_hook(layer),
+                "folder": layer_folder(layer),
+            }
+            for layer in layers
+        ],
+    }
+
+
+def _check_resumable(path: Path, manifest: dict) -> None:
+    if not path.exists():
+        return
+    saved = json.loads(path.read_text())
+    if saved.get("model") != manifest["model"] or saved.get("layers") != manifest["layers"]:
+        raise ValueError(
+            f"{path.parent} holds transcoders of {saved.get('model')} for other layers: "
+            "choose a new --out to train another set"
+        )
+
+
+def train_transcoder_set(
+    model: LanguageModel,
+    out: str | Path,
+    config: TranscoderSetConfig | None = None,
+    data: str | None = None,
+    progress: bool = True,
+) -> TranscoderSet:
+    """Train a transcoder for each chosen layer on one live stream of the model's activations
+    (every layer's MLP input and output from the same forward passes); resumes in `out`."""
+    config = config or TranscoderSetConfig()
+    out = Path(out)
+    layers = config.layers if config.layers is not None else list(range(model.n_layers))
+    bad = [layer for layer in layers if not 0 <= layer < model.n_layers]
+    if bad:
+        raise ValueError(f"layers {bad} are not layers of {model.spec} (0..{model.n_layers - 1})")
+    manifest = _manifest(model, layers, config)
+    _check_resumable(out / MANIFEST, manifest)
+    out.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(out / MANIFEST, json.dumps(manifest, indent=1))
+    live = LiveConfig(
+        model=model.spec,
+        hooks=[input_hook(layer) for layer in layers] + [output_hook(layer) for layer in layers],
+        context_length=config.context_length,
+        buffer_rows=config.buffer_rows,
+        **({"data": data} if data else {}),
+    )
+    configs = [
+        TrainConfig(
+            dictionary=DictionaryConfig(
+                architecture=config.architecture,
+                d_sae=config.d_sae,
+                k=config.k,
+                hook_name=input_hook(layer),
+                hook_name_out=output_hook(layer),
+            ),
+            tokens=config.tokens,
+            batch_size=config.batch_size,
+            checkpoint_every=config.checkpoint_every,
+            seed=config.seed,
+        )
+        for layer in layers
+    ]
+    outs = [out / layer_folder(layer) for layer in layers]
+    train(LiveSource(model, live), configs, outs, model.spec, progress=progress)
+    return load_transcoder_set(out)
+
+
+def load_transcoder_set(folder: str | Path, device: str | torch.device = "cpu") -> TranscoderSet:
+    """Read a set written by `train_transcoder_set` (layers whose training finished)."""
+    folder = Path(folder)
+    path = folder / MANIFEST
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{folder} is not a transcoder set (no {MANIFEST}): train one with saekit transcoders"
+        )
+    manifest = json.loads(path.read_text())
+    loaded = TranscoderSet(manifest["model"], manifest["d_model"], manifest["n_layers"])
+    for entry in manifest["layers"]:
+        layer_path = folder / entry["folder"]
+        if (layer_path / "cfg.json").is_file():
+            loaded.transcoders[entry["layer"]] = load(layer_path, device).eval()
+    return loaded

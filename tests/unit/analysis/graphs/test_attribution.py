@@ -1,0 +1,157 @@
+"""The replacement model reproduces the model, and every graph edge is exact: a target's incoming
+edges plus its bias terms give its value, and each edge is the effect of perturbing its source
+in the frozen replacement model (tiny random Llama, random transcoders)."""
+
+import pytest
+import torch
+
+from analysis.graphs.attribution import attribute, prompt_tokens
+from analysis.graphs.forward import Freeze, run_model
+from analysis.graphs.replacement import build_replacement, run_replacement
+from tests.unit.analysis.graphs.helpers import random_transcoders
+
+PROMPT = "When Mary and John went to the store, John gave a drink to"
+
+
+@pytest.fixture(scope="module")
+def transcoders(tiny_lm):
+    return random_transcoders(tiny_lm)
+
+
+@pytest.fixture(scope="module")
+def graph(tiny_lm, transcoders):
+    return attribute(tiny_lm, transcoders, PROMPT, progress=False, batch_size=7)
+
+
+@pytest.fixture(scope="module")
+def replacement(tiny_lm, transcoders):
+    return build_replacement(tiny_lm, transcoders, prompt_tokens(tiny_lm, PROMPT))
+
+
+def test_the_layer_by_layer_forward_is_the_model(tiny_lm):
+    tokens = prompt_tokens(tiny_lm, PROMPT)[None]
+    ours, _ = run_model(tiny_lm.module, tokens)
+    theirs = tiny_lm.module(input_ids=tokens).logits
+    torch.testing.assert_close(ours, theirs, atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("frozen", [False, True])
+def test_features_plus_errors_give_the_models_logits(tiny_lm, transcoders, replacement, frozen):
+    logits = run_replacement(
+        tiny_lm, replacement, transcoders, freeze_attention=frozen, freeze_norms=frozen
+    )
+    torch.testing.assert_close(logits, replacement.logits, atol=1e-5, rtol=1e-5)
+
+
+def _frozen_values(model, rep, transcoders, graph, constants, embeddings):
+    """Every feature node's pre-activation and every logit node's logit minus the mean logit,
+    with attention and norms frozen and each MLP output replaced by a constant `[P, d]`."""
+    logits, seen = run_model(
+        model.module,
+        rep.tokens[None],
+        lambda layer, _: constants[layer][None],
+        Freeze(rep.recording),
+        embeddings=embeddings[None],
+    )
+    values = []
+    for layer, position, feature in graph.features.tolist():
+        tc = transcoders.transcoders[layer]
+        values.append(seen.mlp_in[layer][0, position] @ tc.W_enc[:, feature] + tc.b_enc[feature])
+    last = logits[0, -1]
+    values += list(last[graph.logit_tokens] - last.mean())
+    return torch.stack(values)
+
+
+def _clean_inputs(model, rep):
+    constants = [out[0].clone() for out in rep.recording.mlp_out]
+    return constants, model.module.model.embed_tokens(rep.tokens)
+
+
+def _target_rows(graph):
+    return torch.cat(
+        [torch.arange(graph.n_features), torch.arange(graph.logit_start, graph.n_nodes)]
+    )
+
+
+@torch.no_grad()
+def test_incoming_edges_plus_biases_equal_each_value(tiny_lm, transcoders, replacement, graph):
+    constants, embeddings = _clean_inputs(tiny_lm, replacement)
+    values = _frozen_values(tiny_lm, replacement, transcoders, graph, constants, embeddings)
+    # the bias terms: every source switched off (b_dec and the BOS position's MLP output stay)
+    first = replacement.first_node_position
+    assert first == 1
+    bias_constants = []
+    for layer, out in enumerate(constants):
+        kept = transcoders.transcoders[layer].b_dec.expand_as(out).clone()
+        kept[:first] = out[:first]
+        bias_constants.append(kept)
+    biases = _frozen_values(
+        tiny_lm, replacement, transcoders, graph, bias_constants, torch.zeros_like(embeddings)
+    )
+    incoming = graph.adjacency[_target_rows(graph)].sum(1)
+    torch.testing.assert_close(incoming + biases, values, atol=1e-4, rtol=1e-4)
+    # the features' values are their activations on the prompt (they are active)
+    torch.testing.assert_close(values[: graph.n_features], graph.activations, atol=1e-4, rtol=1e-4)
+    assert graph.adjacency[graph.n_features : graph.logit_start].abs().sum() == 0
+
+
+@torch.no_grad()
+def test_each_edge_is_the_effect_of_perturbing_its_source(tiny_lm, transcoders, replacement, graph):
+    constants, embeddings = _clean_inputs(tiny_lm, replacement)
+    clean = _frozen_values(tiny_lm, replacement, transcoders, graph, constants, embeddings)
+    rows = _target_rows(graph)
+    generator = torch.Generator().manual_seed(0)
+    layer0 = int((graph.features[:, 0] == 0).sum())
+    picks = torch.randperm(layer0, generator=generator)[:4].tolist()
+    picks += (layer0 + torch.randperm(graph.n_features - layer0, generator=generator)[:2]).tolist()
+    checked = 0
+    for source in picks + [graph.error_index(1, 5), graph.error_index(0, 3), graph.token_index(4)]:
+        moved = [c.clone() for c in constants]
+        moved_embeddings = embeddings.clone()
+        if source < graph.n_features:
+            layer, position, feature = graph.features[source].tolist()
+            tc = transcoders.transcoders[layer]
+            moved[layer][position] += graph.activations[source] * tc.W_dec[feature]
+        elif source < graph.token_index(0):
+            layer, position = divmod(source - graph.n_features, graph.n_positions)
+            moved[layer][position] += replacement.errors[layer][position]
+        else:
+            position = source - graph.token_index(0)
+            moved_embeddings[position] += embeddings[position]
+        effect = _frozen_values(tiny_lm, replacement, transcoders, graph, moved, moved_embeddings)
+        torch.testing.assert_close(
+            effect - clean, graph.adjacency[rows, source], atol=1e-4, rtol=1e-3
+        )
+        checked += int(graph.adjacency[rows, source].abs().max() > 1e-4)
+    assert checked >= 6  # the perturbed sources do reach some targets
+
+
+def test_a_prompt_past_the_context_is_refused(tiny_lm, transcoders):
+    tokens = torch.zeros(tiny_lm.module.config.max_position_embeddings + 1, dtype=torch.long)
+    with pytest.raises(ValueError, match="context length"):
+        attribute(tiny_lm, transcoders, tokens, progress=False)
+
+
+def test_a_logit_target_outside_the_vocabulary_is_refused(tiny_lm, transcoders):
+    vocab = tiny_lm.module.config.vocab_size
+    with pytest.raises(ValueError, match="not token ids"):
+        attribute(tiny_lm, transcoders, PROMPT, logit_tokens=[5, vocab + 3], progress=False)
+
+
+def test_a_set_missing_a_layer_or_from_another_model_is_refused(tiny_lm, transcoders):
+    partial = random_transcoders(tiny_lm)
+    del partial.transcoders[1]
+    with pytest.raises(ValueError, match=r"lacks layers \[1\]"):
+        attribute(tiny_lm, partial, PROMPT, progress=False)
+    other = random_transcoders(tiny_lm)
+    other.d_model = 64
+    with pytest.raises(ValueError, match="were trained on"):
+        attribute(tiny_lm, other, PROMPT, progress=False)
+
+
+def test_a_layer_with_no_active_feature_is_named(tiny_lm, transcoders):
+    silent = random_transcoders(tiny_lm)
+    with torch.no_grad():
+        silent.transcoders[1].b_enc.fill_(-1e4)
+    with pytest.raises(ValueError, match="no transcoder feature is active at layer 1"):
+        attribute(tiny_lm, silent, PROMPT, progress=False)
