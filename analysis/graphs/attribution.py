@@ -14,9 +14,9 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from analysis.graphs.graph import AttributionGraph
-from analysis.graphs.replacement import PromptReplacement, build_replacement
-from analysis.graphs.transcoders import TranscoderSet
+from saekit.analysis.graphs.graph import AttributionGraph
+from saekit.analysis.graphs.replacement import PromptReplacement, build_replacement
+from saekit.analysis.graphs.transcoders import TranscoderSet
 from saekit.models import LanguageModel
 
 

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from analysis.graphs.graph import AttributionGraph
+from saekit.analysis.graphs.graph import AttributionGraph
 
 MAX_ITERATIONS = 1000
 

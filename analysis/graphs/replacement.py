@@ -13,8 +13,8 @@ from typing import Literal
 import torch
 from torch import Tensor
 
-from analysis.graphs.forward import Freeze, MlpFn, Recording, run_model
-from analysis.graphs.transcoders import TranscoderSet
+from saekit.analysis.graphs.forward import Freeze, MlpFn, Recording, run_model
+from saekit.analysis.graphs.transcoders import TranscoderSet
 from saekit.models import LanguageModel
 
 Activation = Literal["recomputed", "fixed-set"]

@@ -12,6 +12,8 @@ from typing import Literal
 import torch
 
 from saekit.artifacts import write_text_atomic
+from saekit.collect_inputs import HarvestInputs, text_inputs
+from saekit.data.text import DEFAULT_CORPUS
 from saekit.models import LanguageModel
 from saekit.sae import Dictionary, DictionaryConfig, load
 from saekit.train import TrainConfig, train
@@ -46,6 +48,9 @@ class TranscoderSetConfig:
     """Tokens per optimisation step."""
     context_length: int = 128
     """Tokens per corpus window."""
+    corpus_tokens: int = 1_000_000
+    """Token positions packed from the corpus (training cycles through them from the start;
+    the evaluation reads the last windows)."""
     buffer_rows: int = 8192
     """Rows shuffled together (memory: rows x layers x 2 x d_model floats)."""
     layers: list[int] | None = None
@@ -56,7 +61,15 @@ class TranscoderSetConfig:
     """Seeds initialisation and batch order."""
 
     def __post_init__(self) -> None:
-        for name in ("d_sae", "k", "tokens", "batch_size", "context_length", "buffer_rows"):
+        for name in (
+            "d_sae",
+            "k",
+            "tokens",
+            "batch_size",
+            "context_length",
+            "corpus_tokens",
+            "buffer_rows",
+        ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
 
@@ -149,6 +162,7 @@ def train_transcoder_set(
         model=model.spec,
         hooks=[input_hook(layer) for layer in layers] + [output_hook(layer) for layer in layers],
         context_length=config.context_length,
+        corpus_tokens=config.corpus_tokens,
         buffer_rows=config.buffer_rows,
         **({"data": data} if data else {}),
     )
@@ -188,3 +202,31 @@ def load_transcoder_set(folder: str | Path, device: str | torch.device = "cpu") 
         if (layer_path / "cfg.json").is_file():
             loaded.transcoders[entry["layer"]] = load(layer_path, device).eval()
     return loaded
+
+
+def held_back_windows(
+    model: LanguageModel, config: TranscoderSetConfig, n_windows: int, data: str | None = None
+) -> HarvestInputs:
+    """The last `n_windows` windows of the corpus packing that training on `config` cycles
+    through: text the set never saw while its training tokens are fewer than the corpus's."""
+    inputs = text_inputs(
+        model,
+        data or DEFAULT_CORPUS,
+        config.corpus_tokens,
+        config.context_length,
+        "prepend",
+        LiveConfig.exclude_special,
+        config.seed,
+    )
+    trained_on = -(-(config.tokens + config.buffer_rows) // (config.context_length - 1))
+    if trained_on + n_windows > inputs.inputs.shape[0]:
+        raise ValueError(
+            f"training read about {trained_on} of the corpus's {inputs.inputs.shape[0]} windows: "
+            f"{n_windows} held-back windows are not left; evaluate on fewer, or on other text"
+        )
+    return HarvestInputs(
+        inputs.inputs[-n_windows:],
+        inputs.tokens[-n_windows:],
+        inputs.keep[-n_windows:],
+        inputs.fingerprint,
+    )

@@ -147,6 +147,32 @@ def _interpret(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default=None, help="cpu, cuda … (default: auto)")
 
 
+def _transcoders(parser: argparse.ArgumentParser) -> None:
+    from saekit.analysis.graphs.transcoders import TranscoderSetConfig
+
+    add_dataclass_arguments(parser, TranscoderSetConfig)
+    parser.add_argument("--model", default=DEFAULT_MODEL, help="language model spec")
+    parser.add_argument("--data", default=None, help="training corpus (default: wiki-offline)")
+    parser.add_argument(
+        "--eval-windows",
+        type=int,
+        default=16,
+        help="128-token windows of held-back corpus text to evaluate the set on (0: skip)",
+    )
+    parser.add_argument("--out", required=True, help="transcoder set folder (resumed)")
+    parser.add_argument("--device", default=None, help="cpu, cuda … (default: auto)")
+
+
+def _graph(parser: argparse.ArgumentParser) -> None:
+    from saekit.analysis.graphs.run import GraphConfig
+
+    add_dataclass_arguments(parser, GraphConfig)
+    parser.add_argument("--transcoders", required=True, help="transcoder set folder")
+    parser.add_argument("--model", default=None, help="language model (default: the set's)")
+    parser.add_argument("--out", required=True, help="folder for the graph and its files")
+    parser.add_argument("--device", default=None, help="cpu, cuda … (default: auto)")
+
+
 def _store(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="store_command", required=True)
     imported = sub.add_parser("import", help="turn an [N, d] .npy/.safetensors into a store")
@@ -216,6 +242,20 @@ SUBCOMMANDS = (
         ("saekit circuits --task ioi --methods patching atp discrete-sae --out circuits/ioi",),
         _circuits,
         run.circuits,
+    ),
+    Subcommand(
+        "transcoders",
+        "train a transcoder for every MLP of a model in one pass, and evaluate the set",
+        ("saekit transcoders --model smollm2-135m --d-sae 2048 --k 16 --out transcoders",),
+        _transcoders,
+        run.transcoders,
+    ),
+    Subcommand(
+        "graph",
+        "attribution graph of a prompt through a transcoder set: attribute, prune, validate",
+        ('saekit graph --transcoders transcoders --prompt "The capital of France is" --out g',),
+        _graph,
+        run.graph,
     ),
     Subcommand(
         "interpret",

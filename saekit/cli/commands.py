@@ -269,3 +269,61 @@ def circuits(args: argparse.Namespace) -> int:
         print(f"  top {point['nodes']:5d} features: {point['fraction']:.1%} of the metric")
     print(f"results and plots in {args.out}")
     return 0
+
+
+def transcoders(args: argparse.Namespace) -> int:
+    from saekit.analysis.graphs.evaluate import evaluate_set
+    from saekit.analysis.graphs.transcoders import (
+        TranscoderSetConfig,
+        held_back_windows,
+        train_transcoder_set,
+    )
+    from saekit.models import load_model
+
+    config = dataclass_from_args(TranscoderSetConfig, args)
+    model = load_model(args.model, _rank_device(args.device))
+    trained = train_transcoder_set(model, args.out, config, args.data)
+    print(f"{args.out}: {len(trained.transcoders)} transcoders, d_sae={config.d_sae}")
+    if args.eval_windows:
+        windows = held_back_windows(model, config, args.eval_windows, args.data)
+        result = evaluate_set(model, trained, windows.inputs, ~windows.keep)
+        result.save(args.out)
+        for layer in result.layers:
+            print(f"  layer {layer.layer:2d}: FVU {layer.fvu:.3f}  L0 {layer.l0:.1f}")
+        print(
+            f"next-token loss: clean {result.ce_clean:.3f}, every MLP replaced "
+            f"{result.ce_replaced:.3f}, every MLP mean-ablated {result.ce_mean_ablated:.3f} "
+            f"(loss recovered {result.loss_recovered:.3f})"
+        )
+    return 0
+
+
+def graph(args: argparse.Namespace) -> int:
+    from saekit.analysis.graphs.run import GraphConfig, run_graph
+    from saekit.analysis.graphs.transcoders import load_transcoder_set
+    from saekit.models import load_model
+
+    config = dataclass_from_args(GraphConfig, args)
+    device = _rank_device(args.device)
+    transcoders = load_transcoder_set(args.transcoders, device)
+    model = load_model(args.model or transcoders.model, device)
+    summary = run_graph(model, transcoders, config, args.out, str(args.transcoders))
+    nodes, edges, scores = summary["nodes"], summary["edges"], summary["scores"]
+    top = summary["logits"][0]
+    print(
+        f"{summary['prompt']!r} -> {top['token']!r} (p={top['probability']:.2f}): "
+        f"{nodes['features']} active features, {edges['nonzero']} edges; pruned to "
+        f"{nodes['kept']} nodes, {edges['kept']} edges"
+    )
+    print(
+        f"replacement {scores['replacement']:.3f}, completeness {scores['completeness']:.3f}; "
+        f"{summary['seconds']['graph']:.1f} s, peak memory {summary['peak_memory_mb']:.0f} MB"
+    )
+    if "validation" in summary:
+        check = summary["validation"]
+        print(
+            f"interventions: correlation with the graph {check['correlation_recomputed']:.3f} "
+            f"(attention recomputed), {check['correlation_frozen']:.3f} (frozen)"
+        )
+    print(f"graph, pruned graph, scores and Neuronpedia JSON in {args.out}")
+    return 0

@@ -2,7 +2,7 @@
 
 import torch
 
-from analysis.graphs.transcoders import TranscoderSet, input_hook, output_hook
+from saekit.analysis.graphs.transcoders import TranscoderSet, input_hook, output_hook
 from saekit.sae import DictionaryConfig, build
 
 

@@ -5,9 +5,9 @@ in the frozen replacement model (tiny random Llama, random transcoders)."""
 import pytest
 import torch
 
-from analysis.graphs.attribution import attribute, prompt_tokens
-from analysis.graphs.forward import Freeze, run_model
-from analysis.graphs.replacement import build_replacement, run_replacement
+from saekit.analysis.graphs.attribution import attribute, prompt_tokens
+from saekit.analysis.graphs.forward import Freeze, run_model
+from saekit.analysis.graphs.replacement import build_replacement, run_replacement
 from tests.unit.analysis.graphs.helpers import random_transcoders
 
 PROMPT = "When Mary and John went to the store, John gave a drink to"
@@ -155,3 +155,20 @@ def test_a_layer_with_no_active_feature_is_named(tiny_lm, transcoders):
         silent.transcoders[1].b_enc.fill_(-1e4)
     with pytest.raises(ValueError, match="no transcoder feature is active at layer 1"):
         attribute(tiny_lm, silent, PROMPT, progress=False)
+
+
+def test_interventions_in_the_frozen_model_match_the_graph(
+    tiny_lm, transcoders, replacement, graph
+):
+    from saekit.analysis.graphs.pruning import prune
+    from saekit.analysis.graphs.validation import validate
+
+    result = validate(tiny_lm, replacement, transcoders, graph, prune(graph), n_features=8)
+    assert len(result.interventions) == 16
+    predicted = torch.tensor([x.predicted for x in result.interventions])
+    frozen = torch.tensor([x.frozen for x in result.interventions])
+    assert predicted.abs().max() > 1e-4
+    torch.testing.assert_close(predicted, frozen, atol=2e-4, rtol=1e-3)
+    assert result.correlation_frozen > 0.999
+    negated = predicted[1::2]
+    torch.testing.assert_close(negated, 2 * predicted[::2])  # -1x moves twice as far as 0x

@@ -4,8 +4,14 @@ graph: features f0, f1, error e, token t, logit y (one layer, one position)."""
 import pytest
 import torch
 
-from analysis.graphs.graph import AttributionGraph
-from analysis.graphs.pruning import find_threshold, graph_scores, influence, normalized, prune
+from saekit.analysis.graphs.graph import AttributionGraph
+from saekit.analysis.graphs.pruning import (
+    find_threshold,
+    graph_scores,
+    influence,
+    normalized,
+    prune,
+)
 
 F0, F1, E, T, Y = range(5)
 

@@ -1,0 +1,166 @@
+"""Checking a graph against the model: intervene on its most influential features and compare the
+change of the top logit the graph predicts with the change measured
+
+- in the linear replacement model (attention patterns and norm denominators frozen, the clean
+  run's active features only, errors frozen): the graph's own claim, which it must meet exactly;
+- in the model with every MLP replaced by its transcoder plus the frozen error term, attention,
+  norms and the transcoders' activation functions recomputed: the real question.
+
+The prediction follows every path in the graph: a feature's activation moves by the direct
+effects of the features below it, per unit of their activation (`total_effects`). AtP on the
+same spliced model (activation times gradient) gives the model-level estimate beside it."""
+
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+from torch import Tensor
+
+from saekit.analysis.graphs.forward import run_model
+from saekit.analysis.graphs.graph import AttributionGraph
+from saekit.analysis.graphs.pruning import PruneResult
+from saekit.analysis.graphs.replacement import PromptReplacement, run_replacement
+from saekit.analysis.graphs.transcoders import TranscoderSet
+from saekit.models import LanguageModel
+
+Kind = Literal["ablate", "negate"]
+FACTORS: dict[str, float] = {"ablate": 0.0, "negate": -1.0}
+"""What each intervention multiplies the feature's activation by."""
+
+
+@dataclass(frozen=True)
+class Intervention:
+    node: int
+    """The feature's node index in the graph."""
+    kind: Kind
+    predicted: float
+    """The graph's predicted change of the top logit (minus the mean logit)."""
+    predicted_pruned: float
+    """The same, through the pruned graph's kept edges only."""
+    frozen: float
+    """Measured in the linear replacement model (attention and norms frozen)."""
+    recomputed: float
+    """Measured with attention, norms and activations recomputed."""
+    atp: float
+    """Activation-times-gradient estimate in the spliced model (attention recomputed)."""
+
+
+@dataclass(frozen=True)
+class Validation:
+    interventions: list[Intervention]
+    correlation_frozen: float
+    """Pearson correlation of predicted and frozen changes."""
+    correlation_recomputed: float
+    """Pearson correlation of predicted and recomputed changes: the graph's validity."""
+    correlation_pruned: float
+    """Pearson correlation of the pruned graph's predictions and recomputed changes."""
+    correlation_atp: float
+    """Pearson correlation of AtP's estimates and recomputed changes."""
+
+
+def total_effects(
+    graph: AttributionGraph, sources: Tensor, adjacency: Tensor | None = None
+) -> Tensor:
+    """`[len(sources)]` the change of the top logit node (minus the mean logit) per unit change
+    of each source feature's activation, over every path of `adjacency` (the graph's own by
+    default), with the features downstream linear in their inputs."""
+    adjacency = graph.adjacency if adjacency is None else adjacency
+    n = graph.n_features
+    per_unit = adjacency[:, :n] / graph.activations.clamp_min(1e-12)
+    moved = torch.zeros(n, sources.numel())
+    moved[sources, torch.arange(sources.numel())] = 1.0
+    total = moved.clone()
+    for _ in range(graph.n_layers + 1):
+        moved = per_unit[:n] @ moved
+        if not moved.any():
+            break
+        total += moved
+    return per_unit[graph.logit_start] @ total
+
+
+def _logit_change(logits: Tensor, clean: Tensor, token: int) -> float:
+    return float((logits[-1, token] - logits[-1].mean()) - (clean[-1, token] - clean[-1].mean()))
+
+
+def atp_scores(
+    model: LanguageModel, rep: PromptReplacement, transcoders: TranscoderSet, token: int
+) -> Tensor:
+    """`[n_features]` activation times the gradient of the top logit (minus the mean) with
+    respect to it, every MLP spliced with its error kept (attention recomputed)."""
+    acts = {}
+
+    def mlp(layer: int, mlp_in: Tensor) -> Tensor:
+        tc = transcoders.transcoders[layer]
+        latents = tc.encode(mlp_in).detach().requires_grad_(True)
+        acts[layer] = latents
+        return tc.decode(latents) + rep.errors[layer]
+
+    with torch.enable_grad():
+        logits, _ = run_model(model.module, rep.tokens[None], mlp)
+        (logits[0, -1, token] - logits[0, -1].mean()).backward()
+    f = rep.features
+    grads = torch.stack(
+        [
+            acts[int(layer)].grad[0, int(p), int(i)]
+            for layer, p, i in zip(f.layer, f.position, f.feature, strict=True)
+        ]
+    )
+    return grads * f.activation
+
+
+def _pearson(a: list[float], b: list[float]) -> float:
+    x, y = torch.tensor(a, dtype=torch.float64), torch.tensor(b, dtype=torch.float64)
+    x, y = x - x.mean(), y - y.mean()
+    return float((x * y).sum() / (x.norm() * y.norm()).clamp_min(1e-30))
+
+
+def validate(
+    model: LanguageModel,
+    rep: PromptReplacement,
+    transcoders: TranscoderSet,
+    graph: AttributionGraph,
+    pruned: PruneResult,
+    n_features: int = 20,
+    kinds: tuple[Kind, ...] = ("ablate", "negate"),
+) -> Validation:
+    """Intervene on the `n_features` most influential features that the pruned graph kept
+    (then the most influential others, if it kept fewer), each in every `kinds`."""
+    kept = pruned.node_mask[: graph.n_features]
+    order = pruned.influence[: graph.n_features].argsort(descending=True)
+    ranked = torch.cat([order[kept[order]], order[~kept[order]]])[:n_features]
+    token = int(graph.logit_tokens[0])
+    full = total_effects(graph, ranked)
+    pruned_adjacency = graph.adjacency * pruned.edge_mask
+    through_pruned = total_effects(graph, ranked, pruned_adjacency)
+    atp = atp_scores(model, rep, transcoders, token)
+    clean_frozen = run_replacement(model, rep, transcoders, "fixed-set", (), True, True)
+    clean = run_replacement(model, rep, transcoders)
+    found = []
+    for i, node in enumerate(ranked.tolist()):
+        layer, position, feature = graph.features[node].tolist()
+        activation = float(graph.activations[node])
+        for kind in kinds:
+            change = (FACTORS[kind] - 1.0) * activation
+            edit = [(layer, position, feature, FACTORS[kind] * activation)]
+            frozen = run_replacement(model, rep, transcoders, "fixed-set", edit, True, True)
+            recomputed = run_replacement(model, rep, transcoders, "recomputed", edit)
+            found.append(
+                Intervention(
+                    node=node,
+                    kind=kind,
+                    predicted=float(full[i]) * change,
+                    predicted_pruned=float(through_pruned[i]) * change,
+                    frozen=_logit_change(frozen, clean_frozen, token),
+                    recomputed=_logit_change(recomputed, clean, token),
+                    atp=float(atp[node]) * (1.0 - FACTORS[kind]) * -1.0,
+                )
+            )
+    predicted = [x.predicted for x in found]
+    measured = [x.recomputed for x in found]
+    return Validation(
+        interventions=found,
+        correlation_frozen=_pearson(predicted, [x.frozen for x in found]),
+        correlation_recomputed=_pearson(predicted, measured),
+        correlation_pruned=_pearson([x.predicted_pruned for x in found], measured),
+        correlation_atp=_pearson([x.atp for x in found], measured),
+    )
