@@ -10,7 +10,9 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from safetensors.torch import load_file, save_file
+import torch
+from safetensors import safe_open
+from safetensors.torch import save_file
 from torch import Tensor
 
 from saekit.artifacts import write_atomic, write_text_atomic
@@ -108,12 +110,18 @@ class AttributionGraph:
         return folder
 
 
-def load_graph(folder: str | Path) -> AttributionGraph:
+def load_graph(folder: str | Path, adjacency: bool = True) -> AttributionGraph:
+    """Read a saved graph; `adjacency=False` leaves the matrix out (an empty tensor) and reads
+    only the node tensors."""
     folder = Path(folder)
     if not (folder / GRAPH_TENSORS).is_file():
         raise FileNotFoundError(f"{folder} holds no attribution graph ({GRAPH_TENSORS})")
     meta = json.loads((folder / GRAPH_META).read_text())
-    return AttributionGraph(**meta, **load_file(str(folder / GRAPH_TENSORS)))
+    with safe_open(str(folder / GRAPH_TENSORS), "pt") as f:
+        names = [n for n in f.keys() if adjacency or n != "adjacency"]
+        tensors = {name: f.get_tensor(name) for name in names}
+    tensors.setdefault("adjacency", torch.empty(0))
+    return AttributionGraph(**meta, **tensors)
 
 
 def node_label(graph: AttributionGraph, index: int) -> str:

@@ -131,7 +131,7 @@ def render(**context) -> str:
     env.policies["json.dumps_kwargs"] = {"separators": (",", ":")}
     assets = {
         "css": (TEMPLATES / "report.css").read_text(),
-        "js": (TEMPLATES / "report.js").read_text(),
+        "js": (TEMPLATES / "report.js").read_text() + (TEMPLATES / "graphs.js").read_text(),
         "plotly": _plotly_js(),
     }
     policy = content_security_policy([assets["plotly"], assets["js"]])

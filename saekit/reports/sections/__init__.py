@@ -34,9 +34,9 @@ class FoundSections:
 
 
 def _registered() -> list[Section]:
-    from saekit.reports.sections import circuits, disentanglement, probing
+    from saekit.reports.sections import circuits, disentanglement, graphs, probing
 
-    return [disentanglement.SECTION, probing.SECTION, circuits.SECTION]
+    return [disentanglement.SECTION, probing.SECTION, circuits.SECTION, graphs.SECTION]
 
 
 SECTIONS: list[Section] = []

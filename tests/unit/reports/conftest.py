@@ -63,9 +63,31 @@ def explained_latent(text_run) -> int:
     return int(FeatureStats.load(root / "sae").density.argmax())
 
 
+GRAPH_PROMPT = f"The river {SCRIPT} flows {IMAGE} past"
+
+
+def _graph(model, folder, corpus_file) -> None:
+    """An attribution graph of the tiny Llama through random transcoders (every node kept)."""
+    from saekit.analysis.graphs.run import GraphConfig, run_graph
+    from tests.unit.analysis.graphs.helpers import random_transcoders
+
+    config = GraphConfig(
+        prompt=GRAPH_PROMPT,
+        node_threshold=1.0,
+        edge_threshold=1.0,
+        interventions=2,
+        context_windows=4,
+        data=str(corpus_file),
+    )
+    run_graph(model, random_transcoders(model), config, folder, progress=False)
+
+
 @pytest.fixture(scope="session")
-def analyses(tmp_path_factory, explained_latent):
+def analyses(tmp_path_factory, explained_latent, tiny_lm):
     folder = tmp_path_factory.mktemp("analyses")
+    corpus_file = tmp_path_factory.mktemp("corpus") / "corpus.txt"
+    corpus_file.write_text("\n".join(CORPUS))
+    _graph(tiny_lm, folder / "graph", corpus_file)
     probes = [{"concept": "sentiment", "accuracy": [0.5, 0.8, 0.95], "depth": 2, "threshold": 0.9}]
     (folder / "probes.json").write_text(json.dumps(probes))
     circuits = folder / "circuits"

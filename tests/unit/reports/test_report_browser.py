@@ -166,3 +166,22 @@ def test_the_policy_blocks_injected_scripts_and_eval(page):
         page.js("(() => { try { eval('1'); return 'ran'; } catch (e) { return 'blocked'; } })()")
         == "blocked"
     )
+
+
+def test_the_graph_view_draws_the_pruned_graph_and_a_click_shows_a_feature(page):
+    page.wait_for("document.querySelectorAll('.graph-view svg .graph-node').length > 0", "graph")
+    counts = page.js(
+        "(() => { const d = JSON.parse(document.querySelector('.graph-data').textContent);"
+        " return [d.nodes.length, d.links.length,"
+        " document.querySelectorAll('.graph-view .graph-node').length,"
+        " document.querySelectorAll('.graph-view .graph-link').length]; })()"
+    )
+    assert counts[0] == counts[2] > 0 and counts[1] == counts[3] > 0
+    tokens = page.js("[...document.querySelectorAll('text.graph-token')].map(t => t.textContent)")
+    assert SCRIPT in "".join(tokens)  # the prompt's hostile text, shown as text
+    page.click(".graph-view circle.graph-feature")
+    page.wait_for("document.querySelector('.graph-card h4') !== null", "a feature card")
+    card = page.js("document.querySelector('.graph-card').textContent")
+    assert "influence" in card and "promotes" in card
+    assert page.js("document.querySelectorAll('.graph-card img, .graph-card script').length") == 0
+    assert page.page.alerts == []

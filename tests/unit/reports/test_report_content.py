@@ -36,7 +36,7 @@ def test_embedded_data_validates_against_the_schema(full_report):
 
 def test_every_section_with_inputs_is_there(full_report):
     page = full_report.path.read_text()
-    for section in ("summary", "features", "disentanglement", "probing", "circuits"):
+    for section in ("summary", "features", "disentanglement", "probing", "circuits", "graphs"):
         assert f'<section id="{section}">' in page, section
     assert all(full_report.sections.values()), full_report.sections
     assert 'id="missing-sections"' not in page
@@ -57,7 +57,7 @@ def test_sections_without_inputs_are_left_out_with_a_note(text_run, tmp_path):
         ReportConfig(str(bare), str(root / "acts"), out=str(tmp_path / "r.html"), latents=4)
     )
     page = result.path.read_text()
-    for section in ("disentanglement", "probing", "circuits"):
+    for section in ("disentanglement", "probing", "circuits", "graphs"):
         assert f'<section id="{section}">' not in page
     note = re.search(r'id="missing-sections">([^<]*)<', page).group(1)
     for missing in ("training curves", "evaluation", "feature statistics", "probing", "circuits"):
