@@ -5,7 +5,7 @@ STAMP := $(VENV)/.saekit-installed
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: env demo test test-fast lint vision disentanglement circuits interpret bench-harvest bench-train bench-disentangle bench-circuits bench-autointerp clean
+.PHONY: env demo test test-fast lint vision disentanglement circuits interpret bench-harvest bench-train bench-disentangle bench-circuits bench-autointerp graph bench-graphs clean
 
 $(STAMP): pyproject.toml setup.py Makefile
 	python3 -m venv $(VENV)
@@ -62,5 +62,11 @@ bench-autointerp: env
 bench-train: env
 	$(PY) benchmarks/train_vs_peers.py
 
+graph: env
+	$(PY) recipes/graph.py --out graph_out
+
+bench-graphs: env
+	$(PY) benchmarks/graphs.py
+
 clean:
-	rm -rf $(VENV) demo_out vision_out disentanglement_out circuits_out interpret_out
+	rm -rf $(VENV) demo_out vision_out disentanglement_out circuits_out interpret_out graph_out

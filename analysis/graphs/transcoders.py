@@ -156,6 +156,8 @@ def train_transcoder_set(
         raise ValueError(f"layers {bad} are not layers of {model.spec} (0..{model.n_layers - 1})")
     manifest = _manifest(model, layers, config)
     _check_resumable(out / MANIFEST, manifest)
+    if all((out / layer_folder(layer) / "cfg.json").is_file() for layer in layers):
+        return load_transcoder_set(out)  # finished: nothing to replay
     out.mkdir(parents=True, exist_ok=True)
     write_text_atomic(out / MANIFEST, json.dumps(manifest, indent=1))
     live = LiveConfig(
