@@ -26,8 +26,13 @@ MAX_ITERATIONS = 1000
 
 def normalized(adjacency: Tensor) -> Tensor:
     """`|A|` with each row scaled to sum to 1 (rows of zeros stay zero)."""
-    out = adjacency.abs()
-    return out.div_(out.sum(1, keepdim=True).clamp_min(1e-10))
+    return normalize_(adjacency.clone())
+
+
+def normalize_(matrix: Tensor) -> Tensor:
+    """`normalized`, in place."""
+    matrix.abs_()
+    return matrix.div_(matrix.sum(1, keepdim=True).clamp_min(1e-10))
 
 
 def influence(normalized_adjacency: Tensor, weights: Tensor) -> Tensor:
@@ -48,7 +53,7 @@ def find_threshold(scores: Tensor, fraction: float) -> float:
     positive = scores[scores > 0].cpu().numpy()
     if positive.size == 0:
         return 0.0
-    ranked = -np.sort(-positive)
+    ranked = np.sort(positive)[::-1]
     cumulative = np.cumsum(ranked, dtype=np.float64) / ranked.sum(dtype=np.float64)
     index = min(int(np.searchsorted(cumulative, fraction)), ranked.size - 1)
     return float(ranked[index])
@@ -87,14 +92,14 @@ def prune(
         if not 0.0 <= value <= 1.0:
             raise ValueError(f"{name} must be in [0, 1], got {value}")
     weights = logit_weights(graph)
-    node_influence = influence(normalized(graph.adjacency), weights)
+    node_influence = _influence_of(graph, weights)
     node_mask = node_influence >= find_threshold(node_influence, node_threshold)
     fixed = graph.n_positions + graph.n_logits
     node_mask[-fixed:] = True
     pruned = graph.adjacency.clone()
     pruned[~node_mask] = 0
     pruned[:, ~node_mask] = 0
-    pruned = normalized(pruned)  # pruned is now Â' (one copy at a time)
+    pruned = normalize_(pruned)  # Â' in place: one copy of the matrix at a time
     scores = pruned.mul_((influence(pruned, weights) + weights)[:, None])
     edge_mask = scores >= find_threshold(scores, edge_threshold)
     del scores, pruned
@@ -115,6 +120,10 @@ class GraphScores(NamedTuple):
     """Share of the end-to-end influence from tokens (not errors) on the logits."""
     completeness: float
     """Influence-weighted share of every node's inputs that come from features or tokens."""
+
+
+def _influence_of(graph: AttributionGraph, weights: Tensor) -> Tensor:
+    return influence(normalized(graph.adjacency), weights)
 
 
 def graph_scores(graph: AttributionGraph) -> GraphScores:

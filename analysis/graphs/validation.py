@@ -58,24 +58,33 @@ class Validation:
     """Pearson correlation of AtP's estimates and recomputed changes."""
 
 
-def total_effects(
-    graph: AttributionGraph, sources: Tensor, adjacency: Tensor | None = None
-) -> Tensor:
+def total_effects(graph: AttributionGraph, sources: Tensor, edges: Tensor | None = None) -> Tensor:
     """`[len(sources)]` the change of the top logit node (minus the mean logit) per unit change
-    of each source feature's activation, over every path of `adjacency` (the graph's own by
-    default), with the features downstream linear in their inputs."""
-    adjacency = graph.adjacency if adjacency is None else adjacency
+    of each source feature's activation, over every path of the graph (only through the
+    `edges [N, N]` kept, when given), the features downstream moving linearly with their
+    inputs."""
     n = graph.n_features
-    per_unit = adjacency[:, :n] / graph.activations.clamp_min(1e-12)
+    adjacency = graph.adjacency
+    top = graph.logit_start
+    if edges is None:
+        among, to_logit = adjacency[:n, :n], adjacency[top, :n]
+    else:
+        targets, origins = edges[:n, :n].nonzero(as_tuple=True)
+        values = adjacency[targets, origins]
+        among = torch.sparse_coo_tensor(
+            torch.stack([targets, origins]), values, (n, n), check_invariants=True
+        )
+        to_logit = adjacency[top, :n] * edges[top, :n]
+    per_unit = 1.0 / graph.activations.clamp_min(1e-12)
     moved = torch.zeros(n, sources.numel())
     moved[sources, torch.arange(sources.numel())] = 1.0
     total = moved.clone()
     for _ in range(graph.n_layers + 1):
-        moved = per_unit[:n] @ moved
+        moved = among @ (moved * per_unit[:, None])
         if not moved.any():
             break
         total += moved
-    return per_unit[graph.logit_start] @ total
+    return to_logit @ (total * per_unit[:, None])
 
 
 def _logit_change(logits: Tensor, clean: Tensor, token: int) -> float:
@@ -130,8 +139,7 @@ def validate(
     ranked = torch.cat([order[kept[order]], order[~kept[order]]])[:n_features]
     token = int(graph.logit_tokens[0])
     full = total_effects(graph, ranked)
-    pruned_adjacency = graph.adjacency * pruned.edge_mask
-    through_pruned = total_effects(graph, ranked, pruned_adjacency)
+    through_pruned = total_effects(graph, ranked, pruned.edge_mask)
     atp = atp_scores(model, rep, transcoders, token)
     clean_frozen = run_replacement(model, rep, transcoders, "fixed-set", (), True, True)
     clean = run_replacement(model, rep, transcoders)
