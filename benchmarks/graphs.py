@@ -60,8 +60,9 @@ def row(summary: dict) -> str:
 
 HEADER = (
     "| prompt | tokens | graph s | peak GB | features | edges | kept nodes (features) | kept edges "
-    "| replacement | completeness | r recomputed | r frozen | r pruned | r AtP |\n"
-    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+    "| replacement | completeness | r recomputed | r attention frozen | r frozen | r pruned "
+    "| r AtP |\n"
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 )
 
 

@@ -39,6 +39,9 @@ class Intervention:
     """The same, through the pruned graph's kept edges only."""
     frozen: float
     """Measured in the linear replacement model (attention and norms frozen)."""
+    attention_frozen: float
+    """Measured with attention patterns frozen, norms and activations recomputed
+    (circuit-tracer's default intervention)."""
     recomputed: float
     """Measured with attention, norms and activations recomputed."""
     atp: float
@@ -50,6 +53,8 @@ class Validation:
     interventions: list[Intervention]
     correlation_frozen: float
     """Pearson correlation of predicted and frozen changes."""
+    correlation_attention_frozen: float
+    """Pearson correlation of predicted changes and changes with attention frozen only."""
     correlation_recomputed: float
     """Pearson correlation of predicted and recomputed changes: the graph's validity."""
     correlation_pruned: float
@@ -143,6 +148,7 @@ def validate(
     atp = atp_scores(model, rep, transcoders, token)
     clean_frozen = run_replacement(model, rep, transcoders, "fixed-set", (), True, True)
     clean = run_replacement(model, rep, transcoders)
+    clean_attention = run_replacement(model, rep, transcoders, freeze_attention=True)
     found = []
     for i, node in enumerate(ranked.tolist()):
         layer, position, feature = graph.features[node].tolist()
@@ -152,6 +158,7 @@ def validate(
             edit = [(layer, position, feature, FACTORS[kind] * activation)]
             frozen = run_replacement(model, rep, transcoders, "fixed-set", edit, True, True)
             recomputed = run_replacement(model, rep, transcoders, "recomputed", edit)
+            attention = run_replacement(model, rep, transcoders, "recomputed", edit, True)
             found.append(
                 Intervention(
                     node=node,
@@ -159,6 +166,7 @@ def validate(
                     predicted=float(full[i]) * change,
                     predicted_pruned=float(through_pruned[i]) * change,
                     frozen=_logit_change(frozen, clean_frozen, token),
+                    attention_frozen=_logit_change(attention, clean_attention, token),
                     recomputed=_logit_change(recomputed, clean, token),
                     atp=float(atp[node]) * (1.0 - FACTORS[kind]) * -1.0,
                 )
@@ -168,6 +176,7 @@ def validate(
     return Validation(
         interventions=found,
         correlation_frozen=_pearson(predicted, [x.frozen for x in found]),
+        correlation_attention_frozen=_pearson(predicted, [x.attention_frozen for x in found]),
         correlation_recomputed=_pearson(predicted, measured),
         correlation_pruned=_pearson([x.predicted_pruned for x in found], measured),
         correlation_atp=_pearson([x.atp for x in found], measured),
