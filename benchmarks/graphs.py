@@ -48,12 +48,8 @@ def row(summary: dict) -> str:
         f"{scores['replacement']:.3f}",
         f"{scores['completeness']:.3f}",
     ]
-    for key in (
-        "correlation_recomputed",
-        "correlation_frozen",
-        "correlation_pruned",
-        "correlation_atp",
-    ):
+    for key in ("recomputed", "attention_frozen", "frozen", "pruned", "atp"):
+        key = f"correlation_{key}"
         cells.append(f"{check[key]:.3f}" if key in check else "-")
     return "| " + " | ".join(cells) + " |"
 
