@@ -20,7 +20,7 @@ from graph import CANDIDATES  # noqa: E402
 
 LONG_PROMPT = (
     "In the small village by the river, the old baker woke before dawn every day to bake fresh "
-    "bread for the families who lived nearby, and the children"
+    "bread for the families who lived nearby, and the little children"
 )
 """About 32 tokens: the size the speed and memory target is stated for."""
 
@@ -36,6 +36,7 @@ def run(prompt: str, transcoders: str, out: Path, interventions: int) -> dict:
 def row(summary: dict) -> str:
     nodes, edges, scores = summary["nodes"], summary["edges"], summary["scores"]
     check = summary.get("validation", {})
+    by_influence = summary.get("validation_by_influence", {})
     cells = [
         repr(summary["prompt"][:40]),
         str(len(summary["tokens"])),
@@ -51,14 +52,16 @@ def row(summary: dict) -> str:
     for key in ("recomputed", "attention_frozen", "frozen", "pruned", "atp"):
         key = f"correlation_{key}"
         cells.append(f"{check[key]:.3f}" if key in check else "-")
+    key = "correlation_recomputed"
+    cells.append(f"{by_influence[key]:.3f}" if key in by_influence else "-")
     return "| " + " | ".join(cells) + " |"
 
 
 HEADER = (
     "| prompt | tokens | graph s | peak GB | features | edges | kept nodes (features) | kept edges "
     "| replacement | completeness | r recomputed | r attention frozen | r frozen | r pruned "
-    "| r AtP |\n"
-    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+    "| r AtP | r recomputed, most influential |\n"
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 )
 
 

@@ -95,29 +95,66 @@ def _through_attention(grad: Tensor, block: nn.Module, pattern: Tensor, scale: T
 
 
 @dataclass(frozen=True)
+class _LayerSources:
+    """What one layer's feature nodes write after its MLP, padded per position for one batched
+    product: `decoder [P, m, d]` (activation times decoder row; zero rows pad) and `columns
+    [P, m]` (each slot's node index, -1 for padding)."""
+
+    decoder: Tensor
+    columns: Tensor
+
+
+@dataclass(frozen=True)
 class _Sources:
     """Per layer, what each node writes into the residual stream after that layer's MLP."""
 
-    decoder: list[Tensor]
-    """Per layer `[n_l, d]`: activation times decoder row, for that layer's feature nodes."""
+    features: list[_LayerSources]
     errors: list[Tensor]
     """Per layer `[P, d]` error vectors (zero at a BOS position)."""
     embeddings: Tensor
     """`[P, d]` token embeddings."""
 
 
-def _sources(model: LanguageModel, transcoders: TranscoderSet, rep: PromptReplacement) -> _Sources:
+def _layer_sources(
+    rep: PromptReplacement, transcoders: TranscoderSet, layer: int, width: int
+) -> _LayerSources:
     feats = rep.features
-    decoder, errors = [], []
+    block = feats.layer_range(layer)
+    positions = feats.position[block.start : block.stop]
+    counts = torch.bincount(positions, minlength=rep.n_positions)
+    slots = max(int(counts.max()), 1) if positions.numel() else 1
+    starts = torch.cumsum(counts, 0) - counts
+    slot = torch.arange(positions.numel()) - starts[positions]
+    decoder = torch.zeros(rep.n_positions, slots, width)
+    columns = torch.full((rep.n_positions, slots), -1, dtype=torch.long)
+    rows = feats.feature[block.start : block.stop]
+    scale = feats.activation[block.start : block.stop, None]
+    decoder[positions, slot] = transcoders.transcoders[layer].W_dec[rows] * scale
+    columns[positions, slot] = torch.arange(block.start, block.stop)
+    return _LayerSources(decoder, columns)
+
+
+def _sources(model: LanguageModel, transcoders: TranscoderSet, rep: PromptReplacement) -> _Sources:
+    width = model.module.config.hidden_size
+    features, errors = [], []
     for layer in range(model.n_layers):
-        block = feats.layer_range(layer)
-        rows = feats.feature[block.start : block.stop]
-        W_dec = transcoders.transcoders[layer].W_dec
-        decoder.append(W_dec[rows] * feats.activation[block.start : block.stop, None])
+        features.append(_layer_sources(rep, transcoders, layer, width))
         error = rep.errors[layer].clone()
         error[: rep.first_node_position] = 0
         errors.append(error)
-    return _Sources(decoder, errors, model.module.model.embed_tokens(rep.tokens))
+    return _Sources(features, errors, model.module.model.embed_tokens(rep.tokens))
+
+
+def _contract(adjacency: Tensor, rows: Tensor, grad: Tensor, layer: _LayerSources) -> None:
+    """Write the edges from one layer's features to the batch's targets: `grad [B, W, d]` at
+    the layer's output, contracted position by position with the features written there."""
+    width = grad.shape[1]
+    effects = torch.bmm(grad.transpose(0, 1), layer.decoder[:width].transpose(1, 2))
+    columns = layer.columns[:width].flatten()
+    real = columns >= 0
+    if real.any():
+        flat = effects.permute(1, 0, 2).reshape(grad.shape[0], -1)
+        adjacency[rows[:, None], columns[real][None, :]] = flat[:, real]
 
 
 def _batches(targets: _Targets, batch_size: int) -> Iterator[Tensor]:
@@ -134,7 +171,7 @@ def attribute_rows(
     transcoders: TranscoderSet,
     rep: PromptReplacement,
     logits: LogitTargets,
-    batch_size: int = 64,
+    batch_size: int = 32,
     progress: bool = True,
 ) -> Tensor:
     """The adjacency matrix `[N, N]` (node order as `AttributionGraph`)."""
@@ -164,14 +201,7 @@ def attribute_rows(
         at_top = t_layer == n_layers
         grad[arange[at_top], t_pos[at_top]] = t_vec[at_top]
         for layer in range(min(int(t_layer.max()), n_layers - 1), -1, -1):
-            block = rep.features.layer_range(layer)
-            positions = rep.features.position[block.start : block.stop]
-            reach = int(torch.searchsorted(positions, width))
-            if reach:
-                picked = grad[:, positions[:reach]]
-                adjacency[rows, block.start : block.start + reach] = torch.einsum(
-                    "bnd,nd->bn", picked, sources.decoder[layer][:reach]
-                )
+            _contract(adjacency, rows, grad, sources.features[layer])
             start = n_feat + layer * P
             adjacency[rows, start : start + width] = torch.einsum(
                 "bpd,pd->bp", grad, sources.errors[layer][:width]
@@ -195,7 +225,7 @@ def attribute(
     logit_tokens: list[int] | None = None,
     max_logits: int = 10,
     logit_probability: float = 0.95,
-    batch_size: int = 64,
+    batch_size: int = 32,
     progress: bool = True,
 ) -> AttributionGraph:
     """The attribution graph of `prompt` (text, BOS prepended, or token ids [P]): every direct

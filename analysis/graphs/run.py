@@ -3,7 +3,8 @@ everything a viewer needs into one folder:
 
 - `graph.safetensors` + `graph.json`: the full graph (`graph.py`);
 - `pruned.safetensors`: the kept nodes and edges (with weights), every node's influence;
-- `graph_summary.json`: counts, scores, timings, peak memory, the validation;
+- `graph_summary.json`: counts, scores, timings, peak memory, the validation (the features the
+  graph says move the top logit most, and the most influential ones);
 - `cards.json`: top contexts and promoted tokens of the kept features;
 - `neuronpedia/<slug>.json` + `graph-metadata.json`: the graph for Neuronpedia's viewer."""
 
@@ -51,10 +52,11 @@ class GraphConfig:
     """Pruning keeps nodes up to this share of the cumulative influence."""
     edge_threshold: float = 0.98
     """Pruning keeps edges up to this share of the cumulative edge score."""
-    batch_size: int = 64
+    batch_size: int = 32
     """Adjacency rows per transposed pass."""
     interventions: int = 20
-    """Most influential kept features intervened on to validate the graph (0: skip)."""
+    """Kept features intervened on to validate the graph, twice: those the graph predicts move
+    the top logit most, and the most influential (0: skip)."""
     context_windows: int = 64
     """Corpus windows searched for the kept features' top contexts (0: no contexts)."""
     data: str = DEFAULT_CORPUS
@@ -167,10 +169,15 @@ def run_graph(
     }
     if config.interventions:
         rep = build_replacement(model, transcoders, prompt_tokens(model, config.prompt))
-        checked = validate(model, rep, transcoders, graph, pruned, config.interventions)
-        summary["validation"] = asdict(checked) | {
-            "interventions": [asdict(x) | {"node_id": ids[x.node]} for x in checked.interventions]
-        }
+        for rank_by, key in (("effect", "validation"), ("influence", "validation_by_influence")):
+            checked = validate(
+                model, rep, transcoders, graph, pruned, config.interventions, rank_by=rank_by
+            )
+            summary[key] = asdict(checked) | {
+                "interventions": [
+                    asdict(x) | {"node_id": ids[x.node]} for x in checked.interventions
+                ]
+            }
     cards = {}
     if config.context_windows:
         windows = text_inputs(

@@ -7,7 +7,7 @@ change of the top logit the graph predicts with the change measured
   norms and the transcoders' activation functions recomputed: the real question.
 
 The prediction follows every path in the graph: a feature's activation moves by the direct
-effects of the features below it, per unit of their activation (`total_effects`). AtP on the
+effects of the features below it, per unit of their activation (`logit_effects`). AtP on the
 same spliced model (activation times gradient) gives the model-level estimate beside it."""
 
 from dataclasses import dataclass
@@ -24,6 +24,7 @@ from saekit.analysis.graphs.transcoders import TranscoderSet
 from saekit.models import LanguageModel
 
 Kind = Literal["ablate", "negate"]
+RankBy = Literal["effect", "influence"]
 FACTORS: dict[str, float] = {"ablate": 0.0, "negate": -1.0}
 """What each intervention multiplies the feature's activation by."""
 
@@ -63,33 +64,43 @@ class Validation:
     """Pearson correlation of AtP's estimates and recomputed changes."""
 
 
-def total_effects(graph: AttributionGraph, sources: Tensor, edges: Tensor | None = None) -> Tensor:
-    """`[len(sources)]` the change of the top logit node (minus the mean logit) per unit change
-    of each source feature's activation, over every path of the graph (only through the
-    `edges [N, N]` kept, when given), the features downstream moving linearly with their
-    inputs."""
+def logit_effects(graph: AttributionGraph, edges: Tensor | None = None) -> Tensor:
+    """`[n_features]` the change of the top logit node (minus the mean logit) per unit change of
+    each feature's activation, over every path of the graph (only through the `edges [N, N]`
+    kept, when given), the features downstream moving linearly with their inputs."""
     n = graph.n_features
     adjacency = graph.adjacency
     top = graph.logit_start
+    per_unit = 1.0 / graph.activations.clamp_min(1e-12)
     if edges is None:
         among, to_logit = adjacency[:n, :n], adjacency[top, :n]
     else:
         targets, origins = edges[:n, :n].nonzero(as_tuple=True)
         values = adjacency[targets, origins]
         among = torch.sparse_coo_tensor(
-            torch.stack([targets, origins]), values, (n, n), check_invariants=True
-        )
+            torch.stack([origins, targets]), values, (n, n), check_invariants=True
+        )  # transposed: rows are sources
         to_logit = adjacency[top, :n] * edges[top, :n]
-    per_unit = 1.0 / graph.activations.clamp_min(1e-12)
-    moved = torch.zeros(n, sources.numel())
-    moved[sources, torch.arange(sources.numel())] = 1.0
-    total = moved.clone()
+    current = to_logit * per_unit
+    total = current.clone()
     for _ in range(graph.n_layers + 1):
-        moved = among @ (moved * per_unit[:, None])
-        if not moved.any():
+        current = (among.T @ current if edges is None else among @ current) * per_unit
+        if not current.any():
             break
-        total += moved
-    return to_logit @ (total * per_unit[:, None])
+        total += current
+    return total
+
+
+def _chosen(
+    graph: AttributionGraph, pruned: PruneResult, effects: Tensor, n: int, rank_by: RankBy
+) -> Tensor:
+    kept = pruned.node_mask[: graph.n_features]
+    if rank_by == "effect":
+        score = (effects * graph.activations).abs()
+    else:
+        score = pruned.influence[: graph.n_features]
+    order = score.argsort(descending=True)
+    return torch.cat([order[kept[order]], order[~kept[order]]])[:n]
 
 
 def _logit_change(logits: Tensor, clean: Tensor, token: int) -> float:
@@ -136,21 +147,21 @@ def validate(
     pruned: PruneResult,
     n_features: int = 20,
     kinds: tuple[Kind, ...] = ("ablate", "negate"),
+    rank_by: RankBy = "effect",
 ) -> Validation:
-    """Intervene on the `n_features` most influential features that the pruned graph kept
-    (then the most influential others, if it kept fewer), each in every `kinds`."""
-    kept = pruned.node_mask[: graph.n_features]
-    order = pruned.influence[: graph.n_features].argsort(descending=True)
-    ranked = torch.cat([order[kept[order]], order[~kept[order]]])[:n_features]
+    """Intervene on `n_features` features the pruned graph kept (then others, if it kept
+    fewer), each in every `kinds`: those whose ablation the graph predicts to move the top logit
+    most (`effect`), or the most influential (`influence`)."""
+    effects = logit_effects(graph)
+    through_pruned = logit_effects(graph, pruned.edge_mask)
+    ranked = _chosen(graph, pruned, effects, n_features, rank_by)
     token = int(graph.logit_tokens[0])
-    full = total_effects(graph, ranked)
-    through_pruned = total_effects(graph, ranked, pruned.edge_mask)
     atp = atp_scores(model, rep, transcoders, token)
     clean_frozen = run_replacement(model, rep, transcoders, "fixed-set", (), True, True)
     clean = run_replacement(model, rep, transcoders)
     clean_attention = run_replacement(model, rep, transcoders, freeze_attention=True)
     found = []
-    for i, node in enumerate(ranked.tolist()):
+    for node in ranked.tolist():
         layer, position, feature = graph.features[node].tolist()
         activation = float(graph.activations[node])
         for kind in kinds:
@@ -163,8 +174,8 @@ def validate(
                 Intervention(
                     node=node,
                     kind=kind,
-                    predicted=float(full[i]) * change,
-                    predicted_pruned=float(through_pruned[i]) * change,
+                    predicted=float(effects[node]) * change,
+                    predicted_pruned=float(through_pruned[node]) * change,
                     frozen=_logit_change(frozen, clean_frozen, token),
                     attention_frozen=_logit_change(attention, clean_attention, token),
                     recomputed=_logit_change(recomputed, clean, token),

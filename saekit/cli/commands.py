@@ -319,11 +319,14 @@ def graph(args: argparse.Namespace) -> int:
         f"replacement {scores['replacement']:.3f}, completeness {scores['completeness']:.3f}; "
         f"{summary['seconds']['graph']:.1f} s, peak memory {summary['peak_memory_mb']:.0f} MB"
     )
-    if "validation" in summary:
-        check = summary["validation"]
-        print(
-            f"interventions: correlation with the graph {check['correlation_recomputed']:.3f} "
-            f"(attention recomputed), {check['correlation_frozen']:.3f} (frozen)"
-        )
+    for key, chosen in (("validation", "strongest"), ("validation_by_influence", "influential")):
+        if key in summary:
+            check = summary[key]
+            print(
+                f"interventions on the {chosen} features: correlation with the graph "
+                f"{check['correlation_recomputed']:.3f} (attention recomputed), "
+                f"{check['correlation_attention_frozen']:.3f} (attention frozen), "
+                f"{check['correlation_frozen']:.3f} (linear replacement model)"
+            )
     print(f"graph, pruned graph, scores and Neuronpedia JSON in {args.out}")
     return 0

@@ -172,3 +172,14 @@ def test_interventions_in_the_frozen_model_match_the_graph(
     assert result.correlation_frozen > 0.999
     negated = predicted[1::2]
     torch.testing.assert_close(negated, 2 * predicted[::2])  # -1x moves twice as far as 0x
+
+
+def test_effects_through_every_edge_kept_equal_the_full_graphs(graph):
+    from saekit.analysis.graphs.validation import logit_effects
+
+    every = torch.ones(graph.n_nodes, graph.n_nodes, dtype=torch.bool)
+    full = logit_effects(graph)
+    assert full.abs().max() > 0
+    torch.testing.assert_close(logit_effects(graph, every), full, atol=1e-5, rtol=1e-4)
+    none = torch.zeros_like(every)
+    assert not logit_effects(graph, none).any()
