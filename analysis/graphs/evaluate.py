@@ -89,7 +89,7 @@ def _batch(
         error[layer] = (out.reconstruction - target).pow(2).sum().cpu()
         variance[layer] = (target - means[layer]).pow(2).sum().cpu()
         l0[layer] = (out.latents > 0).sum().cpu()
-    errors = [real[i] - tcs[i](seen.mlp_in[i]).reconstruction for i in range(model.n_layers)]
+    clean_reconstructions = [tcs[i](seen.mlp_in[i]).reconstruction for i in range(model.n_layers)]
 
     def transcoded(layer: int, mlp_in: Tensor) -> Tensor:
         return tcs[layer](mlp_in).reconstruction
@@ -98,7 +98,9 @@ def _batch(
         return means[layer].expand_as(mlp_in)
 
     def with_errors(layer: int, mlp_in: Tensor) -> Tensor:
-        return transcoded(layer, mlp_in) + errors[layer]
+        # reconstruction + error, written as the real output plus the reconstruction's change,
+        # so that identical inputs give the real output bit for bit (TopK has ties to break)
+        return real[layer] + (transcoded(layer, mlp_in) - clean_reconstructions[layer])
 
     replaced, _ = run_model(model.module, ids, _keep_special(spec, real, transcoded))
     ablated, _ = run_model(model.module, ids, _keep_special(spec, real, mean))

@@ -59,6 +59,8 @@ class PromptReplacement:
     """The real run (batch 1)."""
     latents: list[Tensor]
     """Per layer `[P, d_sae]` the transcoder's activations (dense)."""
+    reconstructions: list[Tensor]
+    """Per layer `[P, d]` the transcoder's output."""
     errors: list[Tensor]
     """Per layer `[P, d]` real MLP output minus the transcoder's reconstruction."""
     features: ActiveFeatures
@@ -93,12 +95,13 @@ def build_replacement(
     logits, recording = run_model(model.module, tokens[None])
     bos = model.tokenizer.bos_token_id
     first = 1 if bos is not None and int(tokens[0]) == bos else 0
-    latents, errors, found = [], [], []
+    latents, reconstructions, errors, found = [], [], [], []
     for layer in range(model.n_layers):
         transcoder = transcoders.transcoders[layer]
         acts = transcoder.encode(recording.mlp_in[layer][0])
         latents.append(acts)
-        errors.append(recording.mlp_out[layer][0] - transcoder.decode(acts))
+        reconstructions.append(transcoder.decode(acts))
+        errors.append(recording.mlp_out[layer][0] - reconstructions[-1])
         position, feature = acts[first:].nonzero(as_tuple=True)
         if position.numel() == 0 and tokens.numel() > first:
             raise ValueError(
@@ -112,7 +115,9 @@ def build_replacement(
         feature=torch.cat([f for _, _, f, _ in found]),
         activation=torch.cat([a for *_, a in found]),
     )
-    return PromptReplacement(tokens, logits[0], recording, latents, errors, features, first)
+    return PromptReplacement(
+        tokens, logits[0], recording, latents, reconstructions, errors, features, first
+    )
 
 
 def replacement_mlp(
@@ -137,7 +142,10 @@ def replacement_mlp(
         for position, feature, value in by_layer.get(layer, ()):
             acts = acts.clone()
             acts[:, position, feature] = value
-        return transcoder.decode(acts) + replacement.errors[layer]
+        # decode(acts) + error, as the real output plus the reconstruction's change: the clean
+        # inputs then give the real output bit for bit
+        clean = replacement.recording.mlp_out[layer]
+        return clean + (transcoder.decode(acts) - replacement.reconstructions[layer])
 
     return mlp
 

@@ -17,7 +17,9 @@ from saekit.analysis.graphs.validation import validate
 pytestmark = pytest.mark.integration
 
 PROMPT = "The capital of France is"
-SMALL_SET = dict(d_sae=256, k=8, tokens=8192, batch_size=1024, corpus_tokens=16_384)
+SMALL_SET = dict(
+    d_sae=256, k=8, tokens=4096, batch_size=1024, corpus_tokens=16_384, buffer_rows=2048
+)
 
 
 @pytest.fixture(scope="module")
