@@ -7,12 +7,18 @@ import pytest
 import torch
 
 from saekit.analysis.graphs.attribution import attribute_rows, prompt_tokens, top_logits
-from saekit.analysis.graphs.forward import Freeze, run_model
+from saekit.analysis.graphs.forward import run_model
 from saekit.analysis.graphs.graph import AttributionGraph
 from saekit.analysis.graphs.pruning import graph_scores, prune
 from saekit.analysis.graphs.replacement import build_replacement, run_replacement
 from saekit.analysis.graphs.transcoders import TranscoderSetConfig, train_transcoder_set
 from saekit.analysis.graphs.validation import validate
+from tests.unit.analysis.graphs.helpers import (
+    bias_inputs,
+    clean_inputs,
+    frozen_values,
+    target_rows,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -69,36 +75,12 @@ def test_the_replacement_model_with_errors_is_smollm2(smollm2, transcoders, repl
 
 @torch.no_grad()
 def test_incoming_edges_plus_biases_give_every_value(smollm2, transcoders, replacement, graph):
-    rep = replacement
-    constants = [out[0] for out in rep.recording.mlp_out]
-    embeddings = smollm2.module.model.embed_tokens(rep.tokens)
-    bias_constants = []
-    for layer, out in enumerate(constants):
-        kept = transcoders.transcoders[layer].b_dec.expand_as(out).clone()
-        kept[:1] = out[:1]  # the BOS position is not a node: its output counts as a bias
-        bias_constants.append(kept)
-
-    def values(mlp_outputs, embed):
-        logits, seen = run_model(
-            smollm2.module,
-            rep.tokens[None],
-            lambda layer, _: mlp_outputs[layer][None],
-            Freeze(rep.recording),
-            embeddings=embed[None],
-        )
-        out = []
-        for layer, position, feature in graph.features.tolist():
-            tc = transcoders.transcoders[layer]
-            out.append(seen.mlp_in[layer][0, position] @ tc.W_enc[:, feature] + tc.b_enc[feature])
-        last = logits[0, -1]
-        return torch.stack(out + list(last[graph.logit_tokens] - last.mean()))
-
-    rows = torch.cat(
-        [torch.arange(graph.n_features), torch.arange(graph.logit_start, graph.n_nodes)]
-    )
-    incoming = graph.adjacency[rows].sum(1)
-    full = values(constants, embeddings)
-    bias = values(bias_constants, torch.zeros_like(embeddings))
+    constants, embeddings = clean_inputs(smollm2, replacement)
+    full = frozen_values(smollm2, replacement, transcoders, graph, constants, embeddings)
+    biases = bias_inputs(replacement, transcoders, constants)
+    zero = torch.zeros_like(embeddings)
+    bias = frozen_values(smollm2, replacement, transcoders, graph, biases, zero)
+    incoming = graph.adjacency[target_rows(graph)].sum(1)
     scale = full.abs().max()
     torch.testing.assert_close(incoming + bias, full, atol=2e-4 * scale, rtol=1e-3)
 

@@ -6,9 +6,15 @@ import pytest
 import torch
 
 from saekit.analysis.graphs.attribution import attribute, prompt_tokens
-from saekit.analysis.graphs.forward import Freeze, run_model
+from saekit.analysis.graphs.forward import run_model
 from saekit.analysis.graphs.replacement import build_replacement, run_replacement
-from tests.unit.analysis.graphs.helpers import random_transcoders
+from tests.unit.analysis.graphs.helpers import (
+    bias_inputs,
+    clean_inputs,
+    frozen_values,
+    random_transcoders,
+    target_rows,
+)
 
 PROMPT = "When Mary and John went to the store, John gave a drink to"
 
@@ -43,52 +49,17 @@ def test_features_plus_errors_give_the_models_logits(tiny_lm, transcoders, repla
     torch.testing.assert_close(logits, replacement.logits, atol=1e-5, rtol=1e-5)
 
 
-def _frozen_values(model, rep, transcoders, graph, constants, embeddings):
-    """Every feature node's pre-activation and every logit node's logit minus the mean logit,
-    with attention and norms frozen and each MLP output replaced by a constant `[P, d]`."""
-    logits, seen = run_model(
-        model.module,
-        rep.tokens[None],
-        lambda layer, _: constants[layer][None],
-        Freeze(rep.recording),
-        embeddings=embeddings[None],
-    )
-    values = []
-    for layer, position, feature in graph.features.tolist():
-        tc = transcoders.transcoders[layer]
-        values.append(seen.mlp_in[layer][0, position] @ tc.W_enc[:, feature] + tc.b_enc[feature])
-    last = logits[0, -1]
-    values += list(last[graph.logit_tokens] - last.mean())
-    return torch.stack(values)
-
-
-def _clean_inputs(model, rep):
-    constants = [out[0].clone() for out in rep.recording.mlp_out]
-    return constants, model.module.model.embed_tokens(rep.tokens)
-
-
-def _target_rows(graph):
-    return torch.cat(
-        [torch.arange(graph.n_features), torch.arange(graph.logit_start, graph.n_nodes)]
-    )
-
-
 @torch.no_grad()
 def test_incoming_edges_plus_biases_equal_each_value(tiny_lm, transcoders, replacement, graph):
-    constants, embeddings = _clean_inputs(tiny_lm, replacement)
-    values = _frozen_values(tiny_lm, replacement, transcoders, graph, constants, embeddings)
+    constants, embeddings = clean_inputs(tiny_lm, replacement)
+    values = frozen_values(tiny_lm, replacement, transcoders, graph, constants, embeddings)
     # the bias terms: every source switched off (b_dec and the BOS position's MLP output stay)
-    first = replacement.first_node_position
-    assert first == 1
-    bias_constants = []
-    for layer, out in enumerate(constants):
-        kept = transcoders.transcoders[layer].b_dec.expand_as(out).clone()
-        kept[:first] = out[:first]
-        bias_constants.append(kept)
-    biases = _frozen_values(
+    assert replacement.first_node_position == 1
+    bias_constants = bias_inputs(replacement, transcoders, constants)
+    biases = frozen_values(
         tiny_lm, replacement, transcoders, graph, bias_constants, torch.zeros_like(embeddings)
     )
-    incoming = graph.adjacency[_target_rows(graph)].sum(1)
+    incoming = graph.adjacency[target_rows(graph)].sum(1)
     torch.testing.assert_close(incoming + biases, values, atol=1e-4, rtol=1e-4)
     # the features' values are their activations on the prompt (they are active)
     torch.testing.assert_close(values[: graph.n_features], graph.activations, atol=1e-4, rtol=1e-4)
@@ -97,9 +68,9 @@ def test_incoming_edges_plus_biases_equal_each_value(tiny_lm, transcoders, repla
 
 @torch.no_grad()
 def test_each_edge_is_the_effect_of_perturbing_its_source(tiny_lm, transcoders, replacement, graph):
-    constants, embeddings = _clean_inputs(tiny_lm, replacement)
-    clean = _frozen_values(tiny_lm, replacement, transcoders, graph, constants, embeddings)
-    rows = _target_rows(graph)
+    constants, embeddings = clean_inputs(tiny_lm, replacement)
+    clean = frozen_values(tiny_lm, replacement, transcoders, graph, constants, embeddings)
+    rows = target_rows(graph)
     generator = torch.Generator().manual_seed(0)
     layer0 = int((graph.features[:, 0] == 0).sum())
     picks = torch.randperm(layer0, generator=generator)[:4].tolist()
@@ -118,7 +89,7 @@ def test_each_edge_is_the_effect_of_perturbing_its_source(tiny_lm, transcoders, 
         else:
             position = source - graph.token_index(0)
             moved_embeddings[position] += embeddings[position]
-        effect = _frozen_values(tiny_lm, replacement, transcoders, graph, moved, moved_embeddings)
+        effect = frozen_values(tiny_lm, replacement, transcoders, graph, moved, moved_embeddings)
         torch.testing.assert_close(
             effect - clean, graph.adjacency[rows, source], atol=1e-4, rtol=1e-3
         )
