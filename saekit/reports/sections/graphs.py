@@ -9,6 +9,7 @@ from pathlib import Path
 from saekit.analysis.graphs.export import node_ids
 from saekit.analysis.graphs.graph import load_graph, node_label
 from saekit.analysis.graphs.run import CARDS, SUMMARY, load_pruned
+from saekit.reports.paths import shown_source
 from saekit.reports.sections import Section
 
 MAX_LINKS = 1500
@@ -118,9 +119,8 @@ def load(path: Path, shown: str) -> GraphItem:
         "links": links,
         "cards": {k: v for k, v in cards.items() if k in {n["id"] for n in nodes}},
     }
-    return GraphItem(
-        f"{summary['prompt']!r} on {summary['model']} ({shown})", _facts(summary), data
-    )
+    model = shown_source(summary["model"])
+    return GraphItem(f"{summary['prompt']!r} on {model} ({shown})", _facts(summary), data)
 
 
 SECTION = Section(

@@ -100,7 +100,10 @@ def test_hostile_text_renders_as_text(page):
     page.pump(0.5)
     assert page.page.alerts == []
     assert page.js("document.querySelectorAll('img[src=x], #dashboard script').length") == 0
-    assert page.js("document.querySelectorAll('script').length") == 4  # the report's own
+    own = "script:not([type='application/json'].graph-data)"
+    assert page.js(f'document.querySelectorAll("{own}").length') == 4  # the report's own
+    graphs = page.js("document.querySelectorAll('.graph-view').length")
+    assert page.js("document.querySelectorAll('script.graph-data').length") == graphs
 
 
 FEATURES = "JSON.parse(document.getElementById('report-data').textContent).features"
