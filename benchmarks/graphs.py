@@ -37,6 +37,7 @@ def row(summary: dict) -> str:
     nodes, edges, scores = summary["nodes"], summary["edges"], summary["scores"]
     check = summary.get("validation", {})
     by_influence = summary.get("validation_by_influence", {})
+    at_last = summary.get("validation_at_last", {})
     cells = [
         repr(summary["prompt"][:40]),
         str(len(summary["tokens"])),
@@ -53,15 +54,16 @@ def row(summary: dict) -> str:
         key = f"correlation_{key}"
         cells.append(f"{check[key]:.3f}" if key in check else "-")
     key = "correlation_recomputed"
-    cells.append(f"{by_influence[key]:.3f}" if key in by_influence else "-")
+    for other in (at_last, by_influence):
+        cells.append(f"{other[key]:.3f}" if key in other else "-")
     return "| " + " | ".join(cells) + " |"
 
 
 HEADER = (
     "| prompt | tokens | graph s | peak GB | features | edges | kept nodes (features) | kept edges "
     "| replacement | completeness | r recomputed | r attention frozen | r frozen | r pruned "
-    "| r AtP | r recomputed, most influential |\n"
-    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+    "| r AtP | r recomputed, last position | r recomputed, most influential |\n"
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 )
 
 

@@ -3,8 +3,8 @@ everything a viewer needs into one folder:
 
 - `graph.safetensors` + `graph.json`: the full graph (`graph.py`);
 - `pruned.safetensors`: the kept nodes and edges (with weights), every node's influence;
-- `graph_summary.json`: counts, scores, timings, peak memory, the validation (the features the
-  graph says move the top logit most, and the most influential ones);
+- `graph_summary.json`: counts, scores, timings, peak memory, the validation (three selections:
+  `validation.SELECTIONS`);
 - `cards.json`: top contexts and promoted tokens of the kept features;
 - `neuronpedia/<slug>.json` + `graph-metadata.json`: the graph for Neuronpedia's viewer."""
 
@@ -25,7 +25,7 @@ from saekit.analysis.graphs.graph import AttributionGraph
 from saekit.analysis.graphs.pruning import PruneResult, graph_scores, prune
 from saekit.analysis.graphs.replacement import build_replacement
 from saekit.analysis.graphs.transcoders import TranscoderSet
-from saekit.analysis.graphs.validation import validate
+from saekit.analysis.graphs.validation import SELECTIONS, validate
 from saekit.artifacts import write_atomic, write_text_atomic
 from saekit.collect_inputs import text_inputs
 from saekit.data.text import DEFAULT_CORPUS
@@ -55,8 +55,9 @@ class GraphConfig:
     batch_size: int = 32
     """Adjacency rows per transposed pass."""
     interventions: int = 20
-    """Kept features intervened on to validate the graph, twice: those the graph predicts move
-    the top logit most, and the most influential (0: skip)."""
+    """Kept features intervened on to validate the graph, in three selections: those the graph
+    predicts move the top logit most, the same at the last position, the most influential (0:
+    skip)."""
     context_windows: int = 64
     """Corpus windows searched for the kept features' top contexts (0: no contexts)."""
     data: str = DEFAULT_CORPUS
@@ -169,7 +170,7 @@ def run_graph(
     }
     if config.interventions:
         rep = build_replacement(model, transcoders, prompt_tokens(model, config.prompt))
-        for rank_by, key in (("effect", "validation"), ("influence", "validation_by_influence")):
+        for key, rank_by in SELECTIONS.items():
             checked = validate(
                 model, rep, transcoders, graph, pruned, config.interventions, rank_by=rank_by
             )

@@ -24,7 +24,13 @@ from saekit.analysis.graphs.transcoders import TranscoderSet
 from saekit.models import LanguageModel
 
 Kind = Literal["ablate", "negate"]
-RankBy = Literal["effect", "influence"]
+RankBy = Literal["effect", "influence", "effect-at-last"]
+SELECTIONS: dict[str, RankBy] = {
+    "validation": "effect",
+    "validation_by_influence": "influence",
+    "validation_at_last": "effect-at-last",
+}
+"""The summary key of each selection `saekit graph` validates."""
 FACTORS: dict[str, float] = {"ablate": 0.0, "negate": -1.0}
 """What each intervention multiplies the feature's activation by."""
 
@@ -95,11 +101,13 @@ def _chosen(
     graph: AttributionGraph, pruned: PruneResult, effects: Tensor, n: int, rank_by: RankBy
 ) -> Tensor:
     kept = pruned.node_mask[: graph.n_features]
-    if rank_by == "effect":
-        score = (effects * graph.activations).abs()
-    else:
+    if rank_by == "influence":
         score = pruned.influence[: graph.n_features]
+    else:
+        score = (effects * graph.activations).abs()
     order = score.argsort(descending=True)
+    if rank_by == "effect-at-last":
+        order = order[graph.features[order, 1] == graph.n_positions - 1]
     return torch.cat([order[kept[order]], order[~kept[order]]])[:n]
 
 
@@ -151,7 +159,9 @@ def validate(
 ) -> Validation:
     """Intervene on `n_features` features the pruned graph kept (then others, if it kept
     fewer), each in every `kinds`: those whose ablation the graph predicts to move the top logit
-    most (`effect`), or the most influential (`influence`)."""
+    most (`effect`), the same among the features at the last position (`effect-at-last`: they
+    reach the answer without passing through another position's keys and values), or the most
+    influential (`influence`)."""
     effects = logit_effects(graph)
     through_pruned = logit_effects(graph, pruned.edge_mask)
     ranked = _chosen(graph, pruned, effects, n_features, rank_by)

@@ -319,7 +319,12 @@ def graph(args: argparse.Namespace) -> int:
         f"replacement {scores['replacement']:.3f}, completeness {scores['completeness']:.3f}; "
         f"{summary['seconds']['graph']:.1f} s, peak memory {summary['peak_memory_mb']:.0f} MB"
     )
-    for key, chosen in (("validation", "strongest"), ("validation_by_influence", "influential")):
+    chosen_by = {
+        "validation": "strongest",
+        "validation_at_last": "last position's strongest",
+        "validation_by_influence": "most influential",
+    }
+    for key, chosen in chosen_by.items():
         if key in summary:
             check = summary[key]
             print(

@@ -154,3 +154,23 @@ def test_effects_through_every_edge_kept_equal_the_full_graphs(graph):
     torch.testing.assert_close(logit_effects(graph, every), full, atol=1e-5, rtol=1e-4)
     none = torch.zeros_like(every)
     assert not logit_effects(graph, none).any()
+
+
+def test_the_last_position_selection_intervenes_there_only(
+    tiny_lm, transcoders, replacement, graph
+):
+    from saekit.analysis.graphs.pruning import prune
+    from saekit.analysis.graphs.validation import validate
+
+    result = validate(
+        tiny_lm,
+        replacement,
+        transcoders,
+        graph,
+        prune(graph),
+        n_features=3,
+        rank_by="effect-at-last",
+    )
+    nodes = {x.node for x in result.interventions}
+    assert len(nodes) == 3
+    assert {int(graph.features[n, 1]) for n in nodes} == {graph.n_positions - 1}
