@@ -4,7 +4,7 @@ model answers right, and build, prune and validate a graph for three of them. Th
 `saekit report --dictionary … --acts … --analyses OUT/graphs` shows them (or open
 `OUT/graphs/*/neuronpedia/*.json` in circuit-tracer's or Neuronpedia's viewer).
 
-    python recipes/graph.py --out graph_out [--tokens 300000] [--d-sae 2048] [--k 16]
+    python recipes/graph.py --out graph_out [--tokens 300000] [--d-sae 2048] [--k 16] [--skip]
 """
 
 import argparse
@@ -55,13 +55,17 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=TranscoderSetConfig.tokens)
     parser.add_argument("--d-sae", type=int, default=TranscoderSetConfig.d_sae)
     parser.add_argument("--k", type=int, default=TranscoderSetConfig.k)
+    parser.add_argument("--skip", action="store_true", help="skip-transcoders (affine skip map)")
     parser.add_argument("--interventions", type=int, default=GraphConfig.interventions)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     out = Path(args.out)
     model = load_model("smollm2-135m", "cpu")
-    config = TranscoderSetConfig(d_sae=args.d_sae, k=args.k, tokens=args.tokens)
-    print(f"transcoders: {config.d_sae} latents, k={config.k}, {config.tokens} tokens per layer")
+    config = TranscoderSetConfig(d_sae=args.d_sae, k=args.k, tokens=args.tokens, skip=args.skip)
+    print(
+        f"transcoders: {config.d_sae} latents, k={config.k}, {config.tokens} tokens per layer"
+        + (", skip map" if config.skip else "")
+    )
     transcoders = train_transcoder_set(model, out / "transcoders", config)
     windows = held_back_windows(model, config, 16)
     quality = evaluate_set(model, transcoders, windows.inputs, ~windows.keep)

@@ -58,9 +58,13 @@ def reconstruct(
     flat = x.reshape(*x.shape[:2], -1).float()
     latents = dictionary.encode(flat)
     edited = edit.apply(latents) if edit is not None else latents
-    out = dictionary.decode(edited)
-    if keep_error:
-        out = flat + (out - dictionary.decode(latents)) if edit is not None else flat
+    decoded = dictionary.decode(edited)
+    if not keep_error:
+        out = decoded + dictionary.skip_term(flat)
+    elif edit is not None:
+        out = flat + (decoded - dictionary.decode(latents))
+    else:
+        out = flat
     return out.reshape(x.shape)
 
 

@@ -94,6 +94,14 @@ def _through_attention(grad: Tensor, block: nn.Module, pattern: Tensor, scale: T
     return (v @ attn.v_proj.weight) * block.input_layernorm.weight * scale
 
 
+def _through_skip(grad: Tensor, transcoder, block: nn.Module, scale: Tensor) -> Tensor | float:
+    """The transpose of a transcoder's skip map (MLP input -> output) and of the frozen norm
+    before it: gradient at the MLP's output -> at the residual stream before the norm."""
+    if not transcoder.cfg.skip:
+        return 0.0
+    return (grad @ transcoder.W_skip.T) * block.post_attention_layernorm.weight * scale
+
+
 @dataclass(frozen=True)
 class _LayerSources:
     """What one layer's feature nodes write after its MLP, padded per position for one batched
@@ -205,6 +213,10 @@ def attribute_rows(
             start = n_feat + layer * P
             adjacency[rows, start : start + width] = torch.einsum(
                 "bpd,pd->bp", grad, sources.errors[layer][:width]
+            )
+            mlp_scale = recording.mlp_scales[layer][0, :width]
+            grad = grad + _through_skip(
+                grad, transcoders.transcoders[layer], layers[layer], mlp_scale
             )
             here = t_layer == layer
             grad[arange[here], t_pos[here]] += t_vec[here]

@@ -60,7 +60,7 @@ class PromptReplacement:
     latents: list[Tensor]
     """Per layer `[P, d_sae]` the transcoder's activations (dense)."""
     reconstructions: list[Tensor]
-    """Per layer `[P, d]` the transcoder's output."""
+    """Per layer `[P, d]` the transcoder's output (its skip term included)."""
     errors: list[Tensor]
     """Per layer `[P, d]` real MLP output minus the transcoder's reconstruction."""
     features: ActiveFeatures
@@ -98,9 +98,10 @@ def build_replacement(
     latents, reconstructions, errors, found = [], [], [], []
     for layer in range(model.n_layers):
         transcoder = transcoders.transcoders[layer]
-        acts = transcoder.encode(recording.mlp_in[layer][0])
+        mlp_in = recording.mlp_in[layer][0]
+        acts = transcoder.encode(mlp_in)
         latents.append(acts)
-        reconstructions.append(transcoder.decode(acts))
+        reconstructions.append(transcoder.decode(acts) + transcoder.skip_term(mlp_in))
         errors.append(recording.mlp_out[layer][0] - reconstructions[-1])
         position, feature = acts[first:].nonzero(as_tuple=True)
         if position.numel() == 0 and tokens.numel() > first:
@@ -145,7 +146,8 @@ def replacement_mlp(
         # decode(acts) + error, as the real output plus the reconstruction's change: the clean
         # inputs then give the real output bit for bit
         clean = replacement.recording.mlp_out[layer]
-        return clean + (transcoder.decode(acts) - replacement.reconstructions[layer])
+        output = transcoder.decode(acts) + transcoder.skip_term(mlp_in)
+        return clean + (output - replacement.reconstructions[layer])
 
     return mlp
 

@@ -42,6 +42,8 @@ class TranscoderSetConfig:
     """Latents per layer."""
     k: int = 16
     """Active latents per token (topk)."""
+    skip: bool = False
+    """Also learn an affine skip map from the MLP's input to its output (skip-transcoders)."""
     tokens: int = 300_000
     """Training tokens, shared by every layer (one forward pass feeds them all)."""
     batch_size: int = 1024
@@ -174,6 +176,7 @@ def train_transcoder_set(
                 architecture=config.architecture,
                 d_sae=config.d_sae,
                 k=config.k,
+                skip=config.skip,
                 hook_name=input_hook(layer),
                 hook_name_out=output_hook(layer),
             ),

@@ -126,7 +126,7 @@ def atp_scores(
         tc = transcoders.transcoders[layer]
         latents = tc.encode(mlp_in).detach().requires_grad_(True)
         acts[layer] = latents
-        return tc.decode(latents) + rep.errors[layer]
+        return tc.decode(latents) + tc.skip_term(mlp_in) + rep.errors[layer]
 
     with torch.enable_grad():
         logits, _ = run_model(model.module, rep.tokens[None], mlp)

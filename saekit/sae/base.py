@@ -71,12 +71,18 @@ class Dictionary(nn.Module, ABC):
     """Kind of its own discrete symbols (`codebook`, `quantized`), None when it has none."""
     unit_norm_decoder: ClassVar[bool] = False
     """Decoder rows kept at unit norm during training (the TopK family)."""
+    supports_skip: ClassVar[bool] = False
+    """Trains a skip map `W_skip [d_in, d_out]` when `cfg.skip` is set."""
 
     @classmethod
     def check_config(cls, cfg: DictionaryConfig) -> None:
         """Refuse a config this architecture cannot be built from."""
         if cls.uses_k and not (cfg.k is not None and 0 < cfg.k <= cfg.d_sae):
             raise ValueError(f"{cls.architecture} needs 0 < k <= d_sae ({cfg.d_sae}), got {cfg.k}")
+        if cfg.skip and not cls.supports_skip:
+            raise ValueError(
+                f"a {cls.architecture} dictionary has no skip map: --skip needs topk or jumprelu"
+            )
 
     @classmethod
     def read_fields(cls) -> tuple[str, ...]:
@@ -109,6 +115,8 @@ class Dictionary(nn.Module, ABC):
             self.W_enc = nn.Parameter(W_enc * cfg.encoder_init_norm)
             self.b_enc = nn.Parameter(torch.zeros(d_sae))  # cpu: built, then moved
         self.b_dec = nn.Parameter(torch.zeros(d_out))  # cpu: built, then moved
+        if cfg.skip:
+            self.W_skip = nn.Parameter(torch.zeros(d_in, d_out))  # cpu: built, then moved
         self.distributed: Distributed = SINGLE_PROCESS
         """Set by the trainer under torchrun, so batch statistics span all ranks' rows."""
 
@@ -149,9 +157,13 @@ class Dictionary(nn.Module, ABC):
         """`[..., d_sae]` -> `[..., d_out]`."""
         return latents @ self.W_dec + self.b_dec
 
+    def skip_term(self, x: Tensor) -> Tensor | float:
+        """`x @ W_skip` with a skip map, else 0: what the output adds beside the latents."""
+        return x @ self.W_skip if self.cfg.skip else 0.0
+
     def forward(self, x: Tensor) -> ForwardOutput:
         latents, pre = self.encode_with_pre(x)
-        return ForwardOutput(self.decode(latents), latents, pre)
+        return ForwardOutput(self.decode(latents) + self.skip_term(x), latents, pre)
 
     @abstractmethod
     def training_loss(
@@ -195,6 +207,8 @@ class Dictionary(nn.Module, ABC):
         self.W_enc *= scale_in
         self.W_dec /= scale_out
         self.b_dec /= scale_out
+        if self.cfg.skip:
+            self.W_skip *= scale_in / scale_out
 
     def saelens_config(self) -> dict:
         """The architecture-specific keys of its SAELens `cfg.json`."""

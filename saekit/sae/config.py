@@ -65,6 +65,9 @@ class DictionaryConfig:
     encoder_init_norm: float = 0.25
     """Encoder columns start as the decoder rows scaled to this norm (small starting
     pre-activations train faster and recover more features: see benchmarks/train_vs_peers.py)."""
+    skip: bool = False
+    """Add an affine skip map `x @ W_skip` from the input to the output beside the latents
+    (skip-transcoders; TopK and JumpReLU)."""
     apply_b_dec_to_input: bool = True
     """Subtract b_dec from the input before encoding (autoencoders; never for transcoders)."""
     hook_name: str | None = None

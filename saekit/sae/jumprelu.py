@@ -51,6 +51,7 @@ def jumprelu(pre: Tensor, threshold: Tensor) -> Tensor:
 
 class JumpReLUSAE(Dictionary):
     architecture = "jumprelu"
+    supports_skip = True
     config_fields = ("l0_coefficient", "jumprelu_bandwidth", "jumprelu_init_threshold")
 
     def __init__(self, cfg: DictionaryConfig):
@@ -66,7 +67,7 @@ class JumpReLUSAE(Dictionary):
         pre = self.pre_activations(x)
         bandwidth = self.cfg.jumprelu_bandwidth
         latents = _JumpReLU.apply(pre.relu(), self.threshold, bandwidth)
-        reconstruction = self.decode(latents)
+        reconstruction = self.decode(latents) + self.skip_term(x)
         mse = squared_error(reconstruction, target)
         l0 = _Step.apply(pre, self.threshold, bandwidth).sum(-1).mean()
         loss = mse + self.cfg.l0_coefficient * l0

@@ -36,6 +36,7 @@ class TopKSAE(Dictionary):
     architecture = "topk"
     uses_k = True
     unit_norm_decoder = True
+    supports_skip = True
     sparse_backward: bool = True
     """Train with the sparse kernels (False: the dense reference path, for tests)."""
     fused_auxk: bool = True
@@ -67,7 +68,7 @@ class TopKSAE(Dictionary):
             aux_rows=aux_rows,
         )
         decoded, values = self._decode_code(x_in, ranked.values, ranked.indices)
-        reconstruction = decoded + self.b_dec
+        reconstruction = decoded + self.b_dec + self.skip_term(x)
         mse = squared_error(reconstruction, target)
         losses = {"mse": mse.detach()}
         loss = mse

@@ -75,7 +75,7 @@ def test_the_replacement_model_with_errors_is_smollm2(smollm2, transcoders, repl
 
 @torch.no_grad()
 def test_incoming_edges_plus_biases_give_every_value(smollm2, transcoders, replacement, graph):
-    constants, embeddings = clean_inputs(smollm2, replacement)
+    constants, embeddings = clean_inputs(smollm2, replacement, transcoders)
     full = frozen_values(smollm2, replacement, transcoders, graph, constants, embeddings)
     biases = bias_inputs(replacement, transcoders, constants)
     zero = torch.zeros_like(embeddings)

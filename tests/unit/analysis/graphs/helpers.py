@@ -9,7 +9,9 @@ from saekit.analysis.graphs.transcoders import TranscoderSet, input_hook, output
 from saekit.sae import DictionaryConfig, build
 
 
-def random_transcoders(model, d_sae: int = 48, k: int = 6, seed: int = 0) -> TranscoderSet:
+def random_transcoders(
+    model, d_sae: int = 48, k: int = 6, seed: int = 0, skip: bool = False
+) -> TranscoderSet:
     torch.manual_seed(seed)
     d = model.module.config.hidden_size
     found = TranscoderSet(model.spec, d, model.n_layers)
@@ -20,6 +22,7 @@ def random_transcoders(model, d_sae: int = 48, k: int = 6, seed: int = 0) -> Tra
             d_out=d,
             d_sae=d_sae,
             k=k,
+            skip=skip,
             hook_name=input_hook(layer),
             hook_name_out=output_hook(layer),
         )
@@ -29,17 +32,22 @@ def random_transcoders(model, d_sae: int = 48, k: int = 6, seed: int = 0) -> Tra
             transcoder.b_enc.normal_(0.2, 0.1)
             transcoder.W_dec.normal_(0, 0.05)
             transcoder.b_dec.normal_(0, 0.1)
+            if skip:
+                transcoder.W_skip.normal_(0, 0.1)
         found.transcoders[layer] = transcoder.requires_grad_(False)
     return found
 
 
 def frozen_values(model, rep, transcoders, graph, constants, embeddings):
     """Every feature node's pre-activation and every logit node's logit minus the mean logit,
-    with attention and norms frozen and each MLP output replaced by a constant `[P, d]`."""
+    with attention and norms frozen and each MLP output replaced by a constant `[P, d]` (plus
+    the transcoder's skip map of its input, a linear path)."""
     logits, seen = run_model(
         model.module,
         rep.tokens[None],
-        lambda layer, _: constants[layer][None],
+        lambda layer, mlp_in: (
+            constants[layer][None] + transcoders.transcoders[layer].skip_term(mlp_in)
+        ),
         Freeze(rep.recording),
         embeddings=embeddings[None],
     )
@@ -52,8 +60,12 @@ def frozen_values(model, rep, transcoders, graph, constants, embeddings):
     return torch.stack(values)
 
 
-def clean_inputs(model, rep):
-    constants = [out[0].clone() for out in rep.recording.mlp_out]
+def clean_inputs(model, rep, transcoders):
+    """Each MLP's output less its transcoder's skip term, and the token embeddings."""
+    constants = [
+        out[0] - transcoders.transcoders[layer].skip_term(rep.recording.mlp_in[layer][0])
+        for layer, out in enumerate(rep.recording.mlp_out)
+    ]
     return constants, model.module.model.embed_tokens(rep.tokens)
 
 

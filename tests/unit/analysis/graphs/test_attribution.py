@@ -19,9 +19,9 @@ from tests.unit.analysis.graphs.helpers import (
 PROMPT = "When Mary and John went to the store, John gave a drink to"
 
 
-@pytest.fixture(scope="module")
-def transcoders(tiny_lm):
-    return random_transcoders(tiny_lm)
+@pytest.fixture(scope="module", params=[False, True], ids=["plain", "skip"])
+def transcoders(tiny_lm, request):
+    return random_transcoders(tiny_lm, skip=request.param)
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +51,7 @@ def test_features_plus_errors_give_the_models_logits(tiny_lm, transcoders, repla
 
 @torch.no_grad()
 def test_incoming_edges_plus_biases_equal_each_value(tiny_lm, transcoders, replacement, graph):
-    constants, embeddings = clean_inputs(tiny_lm, replacement)
+    constants, embeddings = clean_inputs(tiny_lm, replacement, transcoders)
     values = frozen_values(tiny_lm, replacement, transcoders, graph, constants, embeddings)
     # the bias terms: every source switched off (b_dec and the BOS position's MLP output stay)
     assert replacement.first_node_position == 1
@@ -68,7 +68,7 @@ def test_incoming_edges_plus_biases_equal_each_value(tiny_lm, transcoders, repla
 
 @torch.no_grad()
 def test_each_edge_is_the_effect_of_perturbing_its_source(tiny_lm, transcoders, replacement, graph):
-    constants, embeddings = clean_inputs(tiny_lm, replacement)
+    constants, embeddings = clean_inputs(tiny_lm, replacement, transcoders)
     clean = frozen_values(tiny_lm, replacement, transcoders, graph, constants, embeddings)
     rows = target_rows(graph)
     generator = torch.Generator().manual_seed(0)
