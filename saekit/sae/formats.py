@@ -85,14 +85,15 @@ def _saelens_config(raw: dict[str, Any]) -> DictionaryConfig:
 
 
 def _sparsify(raw: dict[str, Any], tensors: dict[str, Tensor]) -> tuple[DictionaryConfig, dict]:
-    if raw.get("activation", "topk") != "topk" or raw.get("skip_connection"):
-        raise ValueError("saekit reads sparsify TopK coders without skip connections only")
+    if raw.get("activation", "topk") != "topk":
+        raise ValueError("saekit reads sparsify TopK coders only")
     d_sae = tensors["encoder.weight"].shape[0]
     cfg = DictionaryConfig(
         architecture="topk",
         d_in=raw["d_in"],
         d_sae=d_sae,
         k=raw["k"],
+        skip=bool(raw.get("skip_connection", False)),
         apply_b_dec_to_input=not raw.get("transcode", False),
     )
     state = {
@@ -101,6 +102,8 @@ def _sparsify(raw: dict[str, Any], tensors: dict[str, Tensor]) -> tuple[Dictiona
         "W_dec": tensors["W_dec"],
         "b_dec": tensors["b_dec"],
     }
+    if cfg.skip:  # sparsify adds x @ W_skip.T
+        state["W_skip"] = tensors["W_skip"].T
     return cfg, state
 
 
@@ -141,7 +144,7 @@ def save_sparsify(dictionary: Dictionary, path: str | Path) -> Path:
         "activation": "topk",
         "normalize_decoder": True,
         "multi_topk": False,
-        "skip_connection": False,
+        "skip_connection": cfg.skip,
         "transcode": not cfg.apply_b_dec_to_input,
     }
     tensors = {
@@ -150,5 +153,7 @@ def save_sparsify(dictionary: Dictionary, path: str | Path) -> Path:
         "W_dec": dictionary.W_dec,
         "b_dec": dictionary.b_dec,
     }
+    if cfg.skip:
+        tensors["W_skip"] = dictionary.W_skip.T
     _write(Path(path), raw, SPARSIFY_WEIGHTS, tensors)
     return Path(path)

@@ -165,3 +165,24 @@ def test_bad_folders_get_clear_errors(tmp_path):
     sae = build(DictionaryConfig("topk", D_IN, D_SAE, k=K))
     with pytest.raises(ValueError, match="data has width 5 but"):
         sae.encode(torch.randn(2, 5))
+
+
+def test_sparsify_skip_transcoder(tmp_path):
+    torch.manual_seed(5)
+    enc_w, enc_b = torch.randn(D_SAE, D_IN), torch.randn(D_SAE) * 0.1
+    W_dec, b_dec = torch.randn(D_SAE, D_IN), torch.randn(D_IN) * 0.1
+    W_skip = torch.randn(D_IN, D_IN)
+    (tmp_path / "sp").mkdir()
+    raw = {"activation": "topk", "num_latents": D_SAE, "k": K, "d_in": D_IN}
+    raw |= {"skip_connection": True, "transcode": True}
+    (tmp_path / "sp" / "cfg.json").write_text(json.dumps(raw))
+    tensors = {"encoder.weight": enc_w, "encoder.bias": enc_b, "W_dec": W_dec, "b_dec": b_dec}
+    save_file(tensors | {"W_skip": W_skip}, tmp_path / "sp" / "sae.safetensors")
+    sae = load(tmp_path / "sp")
+    assert sae.cfg.skip
+    x = torch.randn(7, D_IN)
+    top = (x @ enc_w.T + enc_b).relu().topk(K, dim=-1)  # sparsify's transcoder rule
+    expected = (top.values[..., None] * W_dec[top.indices]).sum(1) + b_dec + x @ W_skip.mT
+    torch.testing.assert_close(sae(x).reconstruction, expected)
+    save_sparsify(sae, tmp_path / "again")
+    torch.testing.assert_close(load(tmp_path / "again")(x).reconstruction, expected)
