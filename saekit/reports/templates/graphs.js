@@ -4,7 +4,7 @@
 // Every text from the data is set with textContent, never parsed as HTML.
 (function () {
   const NS = "http://www.w3.org/2000/svg";
-  const ROW = 26, COL = 86, PAD = 40;
+  const ROW = 26, PAD = 40, WIDTH = 1100;
 
   function svgEl(tag, attrs) {
     const node = document.createElementNS(NS, tag);
@@ -19,7 +19,7 @@
     return node;
   }
 
-  function layout(data) {
+  function layout(data, col) {
     const cells = new Map();
     for (const node of data.nodes) {
       const key = node.layer + ":" + node.pos;
@@ -28,9 +28,9 @@
     }
     for (const group of cells.values()) {
       group.forEach((node, i) => {
-        const spread = Math.min(COL - 16, 10 * (group.length - 1));
+        const spread = Math.min(col - 16, 10 * (group.length - 1));
         const offset = group.length > 1 ? -spread / 2 + (spread * i) / (group.length - 1) : 0;
-        node.x = PAD + node.pos * COL + COL / 2 + offset;
+        node.x = PAD + node.pos * col + col / 2 + offset;
         node.y = PAD + (data.layers - node.layer) * ROW;
       });
     }
@@ -62,12 +62,13 @@
 
   function draw(view) {
     const data = JSON.parse(view.querySelector(".graph-data").textContent);
-    layout(data);
-    const width = 2 * PAD + data.tokens.length * COL;
+    const col = Math.max(86, Math.min(260, WIDTH / data.tokens.length)); // short prompts spread out
+    layout(data, col);
+    const width = 2 * PAD + data.tokens.length * col;
     const height = 2 * PAD + (data.layers + 1) * ROW;
     const svg = svgEl("svg", { width: width, height: height + 30, class: "graph-svg" });
     data.tokens.forEach((token, pos) => {
-      const label = svgEl("text", { x: PAD + pos * COL + COL / 2, y: height + 20, "text-anchor": "middle", class: "graph-token" });
+      const label = svgEl("text", { x: PAD + pos * col + col / 2, y: height + 20, "text-anchor": "middle", class: "graph-token" });
       label.textContent = token;
       svg.appendChild(label);
     });
