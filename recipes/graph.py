@@ -15,9 +15,9 @@ from pathlib import Path
 import torch
 
 from saekit import load_model
-from saekit.analysis.graphs.attribution import prompt_tokens
 from saekit.analysis.graphs.evaluate import evaluate_set
 from saekit.analysis.graphs.run import GraphConfig, run_graph, slug_of
+from saekit.analysis.graphs.targets import prompt_tokens
 from saekit.analysis.graphs.transcoders import (
     TranscoderSetConfig,
     held_back_windows,

@@ -15,38 +15,16 @@ from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from saekit.analysis.graphs.graph import AttributionGraph
+from saekit.analysis.graphs.ranked import attribute_ranked
 from saekit.analysis.graphs.replacement import PromptReplacement, build_replacement
+from saekit.analysis.graphs.targets import (
+    LogitTargets,
+    chosen_logits,
+    prompt_tokens,
+    top_logits,
+)
 from saekit.analysis.graphs.transcoders import TranscoderSet
 from saekit.models import LanguageModel
-
-
-@dataclass(frozen=True)
-class LogitTargets:
-    tokens: Tensor
-    """`[n]` token ids, by descending probability."""
-    probabilities: Tensor
-    """`[n]`."""
-
-
-def top_logits(logits: Tensor, max_logits: int = 10, probability: float = 0.95) -> LogitTargets:
-    """The most likely next tokens until their probability reaches `probability`, at most
-    `max_logits` (circuit-tracer's rule)."""
-    probs = logits.float().softmax(-1)
-    top = probs.topk(min(max_logits, probs.numel()))
-    keep = int(torch.searchsorted(top.values.cumsum(0), torch.tensor(probability))) + 1
-    keep = min(keep, top.values.numel())
-    return LogitTargets(top.indices[:keep], top.values[:keep])
-
-
-def chosen_logits(logits: Tensor, tokens: list[int]) -> LogitTargets:
-    """Logit nodes for given token ids (checked against the vocabulary)."""
-    vocab = logits.numel()
-    bad = [t for t in tokens if not 0 <= t < vocab]
-    if bad:
-        raise ValueError(f"logit targets {bad} are not token ids of this model (0..{vocab - 1})")
-    probs = logits.float().softmax(-1)
-    ids = torch.tensor(tokens, device=logits.device)
-    return LogitTargets(ids, probs[ids])
 
 
 @dataclass(frozen=True)
@@ -173,6 +151,77 @@ def _batches(targets: _Targets, batch_size: int) -> Iterator[Tensor]:
     yield from order.split(batch_size)
 
 
+@dataclass(frozen=True)
+class RowWriter:
+    """Computes adjacency rows for batches of targets (feature nodes, then logit nodes, in
+    `target` numbering) and writes them into any matrix with the graph's columns."""
+
+    model: LanguageModel
+    transcoders: TranscoderSet
+    rep: PromptReplacement
+    targets: _Targets
+    sources: _Sources
+    n_nodes: int
+    n_logits: int
+
+    @classmethod
+    def of(
+        cls,
+        model: LanguageModel,
+        transcoders: TranscoderSet,
+        rep: PromptReplacement,
+        logits: LogitTargets,
+    ) -> "RowWriter":
+        n_logits = logits.tokens.numel()
+        n_nodes = len(rep.features) + (model.n_layers + 1) * rep.n_positions + n_logits
+        targets = _targets(model, transcoders, rep, logits)
+        return cls(
+            model, transcoders, rep, targets, _sources(model, transcoders, rep), n_nodes, n_logits
+        )
+
+    @property
+    def node_of(self) -> Tensor:
+        """Each target's node index."""
+        n_feat = len(self.rep.features)
+        logits = torch.arange(self.n_nodes - self.n_logits, self.n_nodes)
+        return torch.cat([torch.arange(n_feat), logits])
+
+    def write(self, batch: Tensor, dest: Tensor, rows: Tensor) -> None:
+        """The rows of targets `batch` into `dest[rows]`."""
+        n_layers, n_feat, P = self.model.n_layers, len(self.rep.features), self.rep.n_positions
+        layers, recording, sources = (
+            self.model.module.model.layers,
+            self.rep.recording,
+            self.sources,
+        )
+        t_layer, t_pos = self.targets.layer[batch], self.targets.position[batch]
+        t_vec = self.targets.vectors[batch]
+        width = int(t_pos.max()) + 1
+        grad = torch.zeros(batch.numel(), width, t_vec.shape[1])
+        arange = torch.arange(batch.numel())
+        at_top = t_layer == n_layers
+        grad[arange[at_top], t_pos[at_top]] = t_vec[at_top]
+        for layer in range(min(int(t_layer.max()), n_layers - 1), -1, -1):
+            _contract(dest, rows, grad, sources.features[layer])
+            start = n_feat + layer * P
+            dest[rows, start : start + width] = torch.einsum(
+                "bpd,pd->bp", grad, sources.errors[layer][:width]
+            )
+            mlp_scale = recording.mlp_scales[layer][0, :width]
+            grad = grad + _through_skip(
+                grad, self.transcoders.transcoders[layer], layers[layer], mlp_scale
+            )
+            here = t_layer == layer
+            grad[arange[here], t_pos[here]] += t_vec[here]
+            pattern = recording.patterns[layer][0, :, :width, :width]
+            scale = recording.attn_scales[layer][0, :width]
+            grad = grad + _through_attention(grad, layers[layer], pattern, scale)
+        start = n_feat + n_layers * P
+        dest[rows, start : start + width] = torch.einsum(
+            "bpd,pd->bp", grad, sources.embeddings[:width]
+        )
+
+
 @torch.no_grad()
 def attribute_rows(
     model: LanguageModel,
@@ -182,54 +231,23 @@ def attribute_rows(
     batch_size: int = 32,
     progress: bool = True,
 ) -> Tensor:
-    """The adjacency matrix `[N, N]` (node order as `AttributionGraph`)."""
-    targets = _targets(model, transcoders, rep, logits)
-    sources = _sources(model, transcoders, rep)
-    n_feat, n_layers, P = len(rep.features), model.n_layers, rep.n_positions
-    n_nodes = n_feat + n_layers * P + P + logits.tokens.numel()
-    adjacency = torch.zeros(n_nodes, n_nodes)
-    row_of = torch.cat(
-        [torch.arange(n_feat), torch.arange(n_nodes - logits.tokens.numel(), n_nodes)]
-    )
-    layers = model.module.model.layers
-    recording = rep.recording
-    n_batches = -(-targets.layer.numel() // batch_size)
+    """The adjacency matrix `[N, N]` (node order as `AttributionGraph`), every active feature a
+    row."""
+    writer = RowWriter.of(model, transcoders, rep, logits)
+    adjacency = torch.zeros(writer.n_nodes, writer.n_nodes)
+    node_of = writer.node_of
+    n_batches = -(-writer.targets.layer.numel() // batch_size)
     for batch in tqdm(
-        _batches(targets, batch_size), total=n_batches, desc="attribute", disable=not progress
+        _batches(writer.targets, batch_size),
+        total=n_batches,
+        desc="attribute",
+        disable=not progress,
     ):
-        rows = row_of[batch]
-        t_layer, t_pos, t_vec = (
-            targets.layer[batch],
-            targets.position[batch],
-            targets.vectors[batch],
-        )
-        width = int(t_pos.max()) + 1
-        grad = torch.zeros(batch.numel(), width, t_vec.shape[1])
-        arange = torch.arange(batch.numel())
-        at_top = t_layer == n_layers
-        grad[arange[at_top], t_pos[at_top]] = t_vec[at_top]
-        for layer in range(min(int(t_layer.max()), n_layers - 1), -1, -1):
-            _contract(adjacency, rows, grad, sources.features[layer])
-            start = n_feat + layer * P
-            adjacency[rows, start : start + width] = torch.einsum(
-                "bpd,pd->bp", grad, sources.errors[layer][:width]
-            )
-            mlp_scale = recording.mlp_scales[layer][0, :width]
-            grad = grad + _through_skip(
-                grad, transcoders.transcoders[layer], layers[layer], mlp_scale
-            )
-            here = t_layer == layer
-            grad[arange[here], t_pos[here]] += t_vec[here]
-            pattern = recording.patterns[layer][0, :, :width, :width]
-            scale = recording.attn_scales[layer][0, :width]
-            grad = grad + _through_attention(grad, layers[layer], pattern, scale)
-        start = n_feat + n_layers * P
-        adjacency[rows, start : start + width] = torch.einsum(
-            "bpd,pd->bp", grad, sources.embeddings[:width]
-        )
+        writer.write(batch, adjacency, node_of[batch])
     return adjacency
 
 
+@torch.no_grad()
 def attribute(
     model: LanguageModel,
     transcoders: TranscoderSet,
@@ -239,9 +257,11 @@ def attribute(
     logit_probability: float = 0.95,
     batch_size: int = 32,
     progress: bool = True,
+    max_feature_nodes: int | None = None,
 ) -> AttributionGraph:
     """The attribution graph of `prompt` (text, BOS prepended, or token ids [P]): every direct
-    effect between its active features, error nodes, token embeddings and top logits."""
+    effect between its active features, error nodes, token embeddings and top logits; with
+    `max_feature_nodes`, only that many features, the most influential found (`ranked.py`)."""
     tokens = prompt_tokens(model, prompt)
     rep = build_replacement(model, transcoders, tokens)
     last = rep.logits[-1]
@@ -249,30 +269,27 @@ def attribute(
         logits = top_logits(last, max_logits, logit_probability)
     else:
         logits = chosen_logits(last, logit_tokens)
-    adjacency = attribute_rows(model, transcoders, rep, logits, batch_size, progress)
-    tokenizer = model.tokenizer
     feats = rep.features
+    kept = torch.arange(len(feats))
+    if max_feature_nodes is not None and max_feature_nodes < len(feats):
+        writer = RowWriter.of(model, transcoders, rep, logits)
+        ranked = attribute_ranked(
+            writer, max_feature_nodes, logits.probabilities, batch_size, progress
+        )
+        kept, adjacency = ranked.features, ranked.adjacency
+    else:
+        adjacency = attribute_rows(model, transcoders, rep, logits, batch_size, progress)
+    tokenizer = model.tokenizer
     return AttributionGraph(
         model=model.spec,
         prompt=prompt if isinstance(prompt, str) else tokenizer.decode(tokens),
         tokens=tokens.cpu(),
         token_strings=[tokenizer.decode([t]) for t in tokens.tolist()],
         n_layers=model.n_layers,
-        features=torch.stack([feats.layer, feats.position, feats.feature], 1).cpu(),
-        activations=feats.activation.cpu(),
+        features=torch.stack([feats.layer, feats.position, feats.feature], 1)[kept].cpu(),
+        activations=feats.activation[kept].cpu(),
         logit_tokens=logits.tokens.cpu(),
         logit_probabilities=logits.probabilities.cpu(),
         logit_strings=[tokenizer.decode([t]) for t in logits.tokens.tolist()],
         adjacency=adjacency,
     )
-
-
-def prompt_tokens(model: LanguageModel, prompt: str | Tensor) -> Tensor:
-    """Token ids of a prompt: text is tokenized with BOS prepended (as saekit's data pipeline)."""
-    if isinstance(prompt, Tensor):
-        return prompt.long().flatten()
-    if not prompt:
-        raise ValueError("the prompt is empty: pass some text")
-    ids = model.tokenizer(prompt, add_special_tokens=False)["input_ids"]
-    bos = model.tokenizer.bos_token_id
-    return torch.tensor(([bos] if bos is not None else []) + ids)

@@ -18,12 +18,13 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
-from saekit.analysis.graphs.attribution import attribute, prompt_tokens
+from saekit.analysis.graphs.attribution import attribute
 from saekit.analysis.graphs.cards import cards_json, feature_cards
 from saekit.analysis.graphs.export import neuronpedia_json, node_ids, write_neuronpedia
 from saekit.analysis.graphs.graph import AttributionGraph
 from saekit.analysis.graphs.pruning import PruneResult, graph_scores, prune
 from saekit.analysis.graphs.replacement import build_replacement
+from saekit.analysis.graphs.targets import prompt_tokens
 from saekit.analysis.graphs.transcoders import TranscoderSet
 from saekit.analysis.graphs.validation import SELECTIONS, validate
 from saekit.artifacts import write_atomic, write_text_atomic
@@ -54,6 +55,9 @@ class GraphConfig:
     """Pruning keeps edges up to this share of the cumulative edge score."""
     batch_size: int = 32
     """Adjacency rows per transposed pass."""
+    max_feature_nodes: int | None = None
+    """Attribute at most this many features, the most influential found (None: every active
+    feature; memory grows with it times the active features instead of their square)."""
     interventions: int = 20
     """Kept features intervened on to validate the graph, in three selections: those the graph
     predicts move the top logit most, the same at the last position, the most influential (0:
@@ -69,6 +73,8 @@ class GraphConfig:
                 raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
         if self.max_logits < 1 or self.batch_size < 1:
             raise ValueError("max_logits and batch_size must be positive")
+        if self.max_feature_nodes is not None and self.max_feature_nodes < 1:
+            raise ValueError(f"max_feature_nodes must be positive, got {self.max_feature_nodes}")
 
 
 def target_ids(model: LanguageModel, targets: list[str]) -> list[int]:
@@ -132,6 +138,7 @@ def run_graph(
         config.logit_probability,
         config.batch_size,
         progress,
+        config.max_feature_nodes,
     )
     graph.transcoders = transcoders_path
     attributed = time.perf_counter() - start

@@ -116,10 +116,15 @@ def _logit_change(logits: Tensor, clean: Tensor, token: int) -> float:
 
 
 def atp_scores(
-    model: LanguageModel, rep: PromptReplacement, transcoders: TranscoderSet, token: int
+    model: LanguageModel,
+    rep: PromptReplacement,
+    transcoders: TranscoderSet,
+    graph: AttributionGraph,
+    token: int,
 ) -> Tensor:
-    """`[n_features]` activation times the gradient of the top logit (minus the mean) with
-    respect to it, every MLP spliced with its error kept (attention recomputed)."""
+    """`[n_features]` for each feature node of `graph`: its activation times the gradient of the
+    top logit (minus the mean) with respect to it, every MLP spliced with its error kept
+    (attention recomputed)."""
     acts = {}
 
     def mlp(layer: int, mlp_in: Tensor) -> Tensor:
@@ -131,14 +136,8 @@ def atp_scores(
     with torch.enable_grad():
         logits, _ = run_model(model.module, rep.tokens[None], mlp)
         (logits[0, -1, token] - logits[0, -1].mean()).backward()
-    f = rep.features
-    grads = torch.stack(
-        [
-            acts[int(layer)].grad[0, int(p), int(i)]
-            for layer, p, i in zip(f.layer, f.position, f.feature, strict=True)
-        ]
-    )
-    return grads * f.activation
+    grads = torch.stack([acts[layer].grad[0, p, i] for layer, p, i in graph.features.tolist()])
+    return grads * graph.activations
 
 
 def _pearson(a: list[float], b: list[float]) -> float:
@@ -166,7 +165,7 @@ def validate(
     through_pruned = logit_effects(graph, pruned.edge_mask)
     ranked = _chosen(graph, pruned, effects, n_features, rank_by)
     token = int(graph.logit_tokens[0])
-    atp = atp_scores(model, rep, transcoders, token)
+    atp = atp_scores(model, rep, transcoders, graph, token)
     clean_frozen = run_replacement(model, rep, transcoders, "fixed-set", (), True, True)
     clean = run_replacement(model, rep, transcoders)
     clean_attention = run_replacement(model, rep, transcoders, freeze_attention=True)

@@ -6,11 +6,12 @@ frozen replacement model move the top logit exactly as the graph predicts."""
 import pytest
 import torch
 
-from saekit.analysis.graphs.attribution import attribute_rows, prompt_tokens, top_logits
+from saekit.analysis.graphs.attribution import attribute_rows
 from saekit.analysis.graphs.forward import run_model
 from saekit.analysis.graphs.graph import AttributionGraph
 from saekit.analysis.graphs.pruning import graph_scores, prune
 from saekit.analysis.graphs.replacement import build_replacement, run_replacement
+from saekit.analysis.graphs.targets import prompt_tokens, top_logits
 from saekit.analysis.graphs.transcoders import TranscoderSetConfig, train_transcoder_set
 from saekit.analysis.graphs.validation import validate
 from tests.unit.analysis.graphs.helpers import (

@@ -5,9 +5,10 @@ in the frozen replacement model (tiny random Llama, random transcoders)."""
 import pytest
 import torch
 
-from saekit.analysis.graphs.attribution import attribute, prompt_tokens
+from saekit.analysis.graphs.attribution import attribute
 from saekit.analysis.graphs.forward import run_model
 from saekit.analysis.graphs.replacement import build_replacement, run_replacement
+from saekit.analysis.graphs.targets import prompt_tokens
 from tests.unit.analysis.graphs.helpers import (
     bias_inputs,
     clean_inputs,
@@ -174,3 +175,35 @@ def test_the_last_position_selection_intervenes_there_only(
     nodes = {x.node for x in result.interventions}
     assert len(nodes) == 3
     assert {int(graph.features[n, 1]) for n in nodes} == {graph.n_positions - 1}
+
+
+def test_a_feature_cap_keeps_the_most_influential_with_the_full_graphs_edges(
+    tiny_lm, transcoders, graph
+):
+    from saekit.analysis.graphs.pruning import normalized
+
+    capped = attribute(tiny_lm, transcoders, PROMPT, progress=False, max_feature_nodes=12)
+    assert capped.n_features == 12 and capped.n_logits == graph.n_logits
+    # the capped graph's entries are the full graph's, on the kept nodes
+    index = {tuple(f): i for i, f in enumerate(graph.features.tolist())}
+    kept = torch.tensor([index[tuple(f)] for f in capped.features.tolist()])
+    nodes = torch.cat([kept, torch.arange(graph.n_features, graph.n_nodes)])
+    torch.testing.assert_close(capped.adjacency, graph.adjacency[nodes][:, nodes])
+    # the first picks follow the logits' direct influence: its top three are kept
+    weights = torch.zeros(graph.n_nodes)
+    weights[graph.logit_start :] = graph.logit_probabilities
+    direct = (weights @ normalized(graph.adjacency))[: graph.n_features]
+    assert set(direct.topk(3).indices.tolist()) <= set(kept.tolist())
+
+
+def test_a_cap_above_the_feature_count_gives_the_full_graph(tiny_lm, transcoders, graph):
+    from saekit.analysis.graphs.attribution import RowWriter
+    from saekit.analysis.graphs.ranked import attribute_ranked
+    from saekit.analysis.graphs.targets import top_logits
+
+    rep = build_replacement(tiny_lm, transcoders, prompt_tokens(tiny_lm, PROMPT))
+    logits = top_logits(rep.logits[-1])
+    writer = RowWriter.of(tiny_lm, transcoders, rep, logits)
+    ranked = attribute_ranked(writer, 10**6, logits.probabilities, batch_size=5, progress=False)
+    assert torch.equal(ranked.features, torch.arange(graph.n_features))
+    torch.testing.assert_close(ranked.adjacency, graph.adjacency)

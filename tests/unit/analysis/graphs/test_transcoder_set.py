@@ -143,3 +143,16 @@ def _check_neuronpedia_shape(document: dict, summary: dict) -> None:
 
 def test_cantor_pairs_layer_and_index_as_neuronpedia_decodes():
     assert cantor(12, 345) == (357 * 358) // 2 + 345 == 64248
+
+
+def test_a_capped_graph_runs_end_to_end(tiny_lm, trained, tmp_path):
+    from saekit.analysis.graphs.run import GraphConfig, run_graph
+
+    _, found = trained
+    config = GraphConfig(prompt="The river", max_feature_nodes=5, interventions=2)
+    config.context_windows = 0
+    summary = run_graph(tiny_lm, found, config, tmp_path / "g", progress=False)
+    assert summary["nodes"]["features"] == 5
+    assert len(summary["validation"]["interventions"]) == 4
+    with pytest.raises(ValueError, match="max_feature_nodes"):
+        GraphConfig(prompt="x", max_feature_nodes=0)
