@@ -156,3 +156,12 @@ def test_a_capped_graph_runs_end_to_end(tiny_lm, trained, tmp_path):
     assert len(summary["validation"]["interventions"]) == 4
     with pytest.raises(ValueError, match="max_feature_nodes"):
         GraphConfig(prompt="x", max_feature_nodes=0)
+
+
+def test_a_logit_target_must_be_one_token(tiny_lm):
+    from saekit.analysis.graphs.run import target_ids
+
+    (paris,) = target_ids(tiny_lm, [" Paris"])
+    assert tiny_lm.tokenizer.decode([paris]) == " Paris"
+    with pytest.raises(ValueError, match="must be one token"):
+        target_ids(tiny_lm, [" Paris is lovely"])
