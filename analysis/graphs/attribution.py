@@ -42,7 +42,10 @@ def _targets(
 ) -> _Targets:
     inner = model.module.model
     feats = rep.features
-    vectors = torch.empty(len(feats) + logits.tokens.numel(), inner.norm.weight.numel())
+    device = inner.norm.weight.device
+    vectors = torch.empty(
+        len(feats) + logits.tokens.numel(), inner.norm.weight.numel(), device=device
+    )
     for layer in range(model.n_layers):
         block = feats.layer_range(layer)
         if not block:
@@ -56,8 +59,8 @@ def _targets(
     last = rep.n_positions - 1
     vectors[len(feats) :] = demeaned * inner.norm.weight * rep.recording.final_scale[0, last]
     n_logits = logits.tokens.numel()
-    layer = torch.cat([feats.layer, torch.full((n_logits,), model.n_layers)])
-    position = torch.cat([feats.position, torch.full((n_logits,), last)])
+    layer = torch.cat([feats.layer, torch.full((n_logits,), model.n_layers, device=device)])
+    position = torch.cat([feats.position, torch.full((n_logits,), last, device=device)])
     return _Targets(layer, position, vectors)
 
 
@@ -110,13 +113,14 @@ def _layer_sources(
     counts = torch.bincount(positions, minlength=rep.n_positions)
     slots = max(int(counts.max()), 1) if positions.numel() else 1
     starts = torch.cumsum(counts, 0) - counts
-    slot = torch.arange(positions.numel()) - starts[positions]
-    decoder = torch.zeros(rep.n_positions, slots, width)
-    columns = torch.full((rep.n_positions, slots), -1, dtype=torch.long)
+    device = positions.device
+    slot = torch.arange(positions.numel(), device=device) - starts[positions]
+    decoder = torch.zeros(rep.n_positions, slots, width, device=device)
+    columns = torch.full((rep.n_positions, slots), -1, dtype=torch.long, device=device)
     rows = feats.feature[block.start : block.stop]
     scale = feats.activation[block.start : block.stop, None]
     decoder[positions, slot] = transcoders.transcoders[layer].W_dec[rows] * scale
-    columns[positions, slot] = torch.arange(block.start, block.stop)
+    columns[positions, slot] = torch.arange(block.start, block.stop, device=device)
     return _LayerSources(decoder, columns)
 
 
@@ -183,8 +187,9 @@ class RowWriter:
     def node_of(self) -> Tensor:
         """Each target's node index."""
         n_feat = len(self.rep.features)
-        logits = torch.arange(self.n_nodes - self.n_logits, self.n_nodes)
-        return torch.cat([torch.arange(n_feat), logits])
+        device = self.targets.layer.device
+        logits = torch.arange(self.n_nodes - self.n_logits, self.n_nodes, device=device)
+        return torch.cat([torch.arange(n_feat, device=device), logits])
 
     def write(self, batch: Tensor, dest: Tensor, rows: Tensor) -> None:
         """The rows of targets `batch` into `dest[rows]`."""
@@ -197,8 +202,8 @@ class RowWriter:
         t_layer, t_pos = self.targets.layer[batch], self.targets.position[batch]
         t_vec = self.targets.vectors[batch]
         width = int(t_pos.max()) + 1
-        grad = torch.zeros(batch.numel(), width, t_vec.shape[1])
-        arange = torch.arange(batch.numel())
+        grad = torch.zeros(batch.numel(), width, t_vec.shape[1], device=t_vec.device)
+        arange = torch.arange(batch.numel(), device=t_vec.device)
         at_top = t_layer == n_layers
         grad[arange[at_top], t_pos[at_top]] = t_vec[at_top]
         for layer in range(min(int(t_layer.max()), n_layers - 1), -1, -1):
@@ -234,7 +239,7 @@ def attribute_rows(
     """The adjacency matrix `[N, N]` (node order as `AttributionGraph`), every active feature a
     row."""
     writer = RowWriter.of(model, transcoders, rep, logits)
-    adjacency = torch.zeros(writer.n_nodes, writer.n_nodes)
+    adjacency = torch.zeros(writer.n_nodes, writer.n_nodes, device=model.device)
     node_of = writer.node_of
     n_batches = -(-writer.targets.layer.numel() // batch_size)
     for batch in tqdm(
@@ -270,7 +275,7 @@ def attribute(
     else:
         logits = chosen_logits(last, logit_tokens)
     feats = rep.features
-    kept = torch.arange(len(feats))
+    kept = torch.arange(len(feats), device=model.device)
     if max_feature_nodes is not None and max_feature_nodes < len(feats):
         writer = RowWriter.of(model, transcoders, rep, logits)
         ranked = attribute_ranked(
@@ -291,5 +296,5 @@ def attribute(
         logit_tokens=logits.tokens.cpu(),
         logit_probabilities=logits.probabilities.cpu(),
         logit_strings=[tokenizer.decode([t]) for t in logits.tokens.tolist()],
-        adjacency=adjacency,
+        adjacency=adjacency.cpu(),  # pruning and scores run on the CPU, as circuit-tracer's
     )

@@ -56,7 +56,7 @@ def feature_cards(
         _, seen = run_model(model.module, ids)
         for layer, feats in wanted.items():
             acts = transcoders.transcoders[layer].encode(seen.mlp_in[layer])[..., feats]
-            acts[special[start : start + batch_size]] = 0
+            acts[special[start : start + batch_size].to(acts.device)] = 0
             values[layer].append(acts.flatten(0, 1).cpu())
     T = windows.shape[1]
     cards = {}

@@ -82,7 +82,7 @@ def _batch(
     keep = ~spec
     clean, seen = run_model(model.module, ids)
     real = seen.mlp_out
-    error, variance, l0 = (torch.zeros(model.n_layers) for _ in range(3))
+    error, variance, l0 = (torch.zeros(model.n_layers) for _ in range(3))  # cpu: summed there
     for layer in range(model.n_layers):
         out = tcs[layer](seen.mlp_in[layer][keep])
         target = real[layer][keep]

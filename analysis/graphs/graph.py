@@ -120,7 +120,7 @@ def load_graph(folder: str | Path, adjacency: bool = True) -> AttributionGraph:
     with safe_open(str(folder / GRAPH_TENSORS), "pt") as f:
         names = [n for n in f.keys() if adjacency or n != "adjacency"]
         tensors = {name: f.get_tensor(name) for name in names}
-    tensors.setdefault("adjacency", torch.empty(0))
+    tensors.setdefault("adjacency", torch.empty(0))  # cpu: an absent matrix
     return AttributionGraph(**meta, **tensors)
 
 

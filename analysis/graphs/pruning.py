@@ -60,7 +60,7 @@ def find_threshold(scores: Tensor, fraction: float) -> float:
 
 
 def logit_weights(graph: AttributionGraph) -> Tensor:
-    weights = torch.zeros(graph.n_nodes)
+    weights = torch.zeros(graph.n_nodes, device=graph.adjacency.device)
     weights[graph.logit_start :] = graph.logit_probabilities.float()
     return weights
 

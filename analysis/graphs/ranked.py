@@ -32,9 +32,9 @@ def partial_influence(rows: Tensor, row_nodes: Tensor, weights: Tensor) -> Tenso
     """Influence of every column node on the logits through the computed `rows` only (their
     nodes `row_nodes`); `weights` are the logit probabilities, indexed as the last rows."""
     norm = normalize_(rows.clone())
-    current = torch.zeros(rows.shape[1])
+    current = torch.zeros(rows.shape[1], device=rows.device)
     current[row_nodes[-weights.numel() :]] = weights
-    total = torch.zeros(rows.shape[1])
+    total = torch.zeros(rows.shape[1], device=rows.device)
     for _ in range(MAX_ITERATIONS):
         current = current[row_nodes] @ norm
         if not current.any():
@@ -55,20 +55,21 @@ def attribute_ranked(
     estimated influence; the graph over the visited features."""
     n_feat, n_logits = len(writer.rep.features), writer.n_logits
     cap = min(max_feature_nodes, n_feat)
-    rows = torch.zeros(cap + n_logits, writer.n_nodes)  # visited features' rows, then logits'
-    logit_rows = torch.arange(cap, cap + n_logits)
-    writer.write(torch.arange(n_feat, n_feat + n_logits), rows, logit_rows)
-    order = torch.empty(0, dtype=torch.long)  # visited features, in row order
+    device = probabilities.device
+    rows = torch.zeros(cap + n_logits, writer.n_nodes, device=device)  # features', then logits'
+    logit_rows = torch.arange(cap, cap + n_logits, device=device)
+    writer.write(torch.arange(n_feat, n_feat + n_logits, device=device), rows, logit_rows)
+    order = torch.empty(0, dtype=torch.long, device=device)  # visited features, in row order
     logit_nodes = writer.node_of[n_feat:]
     with tqdm(total=cap, desc="attribute", disable=not progress) as bar:
         while order.numel() < cap:
-            filled = torch.cat([torch.arange(order.numel()), logit_rows])
+            filled = torch.cat([torch.arange(order.numel(), device=device), logit_rows])
             row_nodes = torch.cat([order, logit_nodes])  # a feature's node index is its index
             score = partial_influence(rows[filled], row_nodes, probabilities)[:n_feat]
             score[order] = -torch.inf
             take = min(UPDATE_INTERVAL * batch_size, cap - order.numel())
             for chunk in score.topk(take).indices.split(batch_size):
-                slots = torch.arange(order.numel(), order.numel() + chunk.numel())
+                slots = torch.arange(order.numel(), order.numel() + chunk.numel(), device=device)
                 writer.write(chunk, rows, slots)
                 order = torch.cat([order, chunk])
                 bar.update(chunk.numel())
@@ -78,11 +79,12 @@ def attribute_ranked(
 def _subgraph(rows: Tensor, order: Tensor, n_feat: int, n_logits: int) -> RankedGraph:
     """The adjacency over the visited features (ascending), errors, tokens and logits."""
     features = order.sort().values
-    slot_of = torch.empty(n_feat, dtype=torch.long)
-    slot_of[order] = torch.arange(order.numel())
-    columns = torch.cat([features, torch.arange(n_feat, rows.shape[1])])
+    device = rows.device
+    slot_of = torch.empty(n_feat, dtype=torch.long, device=device)
+    slot_of[order] = torch.arange(order.numel(), device=device)
+    columns = torch.cat([features, torch.arange(n_feat, rows.shape[1], device=device)])
     size = columns.numel()
-    adjacency = torch.zeros(size, size)
+    adjacency = torch.zeros(size, size, device=device)
     adjacency[: features.numel()] = rows[slot_of[features]][:, columns]
     adjacency[size - n_logits :] = rows[order.numel() :][:, columns]
     return RankedGraph(features, adjacency)

@@ -100,7 +100,7 @@ def save_pruned(graph: AttributionGraph, pruned: PruneResult, folder: Path) -> N
         "influence": pruned.influence,
         "cumulative_scores": pruned.cumulative_scores,
     }
-    tensors = {k: v.contiguous() for k, v in tensors.items()}
+    tensors = {k: v.cpu().contiguous() for k, v in tensors.items()}
     write_atomic(folder / PRUNED, lambda tmp: save_file(tensors, str(tmp)))
 
 

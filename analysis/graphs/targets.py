@@ -22,7 +22,10 @@ def top_logits(logits: Tensor, max_logits: int = 10, probability: float = 0.95) 
     `max_logits` (circuit-tracer's rule)."""
     probs = logits.float().softmax(-1)
     top = probs.topk(min(max_logits, probs.numel()))
-    keep = int(torch.searchsorted(top.values.cumsum(0), torch.tensor(probability))) + 1
+    cumulative = top.values.cumsum(0)
+    keep = (
+        int(torch.searchsorted(cumulative, torch.tensor(probability, device=cumulative.device))) + 1
+    )
     keep = min(keep, top.values.numel())
     return LogitTargets(top.indices[:keep], top.values[:keep])
 
@@ -46,4 +49,4 @@ def prompt_tokens(model: LanguageModel, prompt: str | Tensor) -> Tensor:
         raise ValueError("the prompt is empty: pass some text")
     ids = model.tokenizer(prompt, add_special_tokens=False)["input_ids"]
     bos = model.tokenizer.bos_token_id
-    return torch.tensor(([bos] if bos is not None else []) + ids)
+    return torch.tensor(([bos] if bos is not None else []) + ids)  # cpu: moved by the model run

@@ -137,11 +137,11 @@ def atp_scores(
         logits, _ = run_model(model.module, rep.tokens[None], mlp)
         (logits[0, -1, token] - logits[0, -1].mean()).backward()
     grads = torch.stack([acts[layer].grad[0, p, i] for layer, p, i in graph.features.tolist()])
-    return grads * graph.activations
+    return grads.cpu() * graph.activations
 
 
 def _pearson(a: list[float], b: list[float]) -> float:
-    x, y = torch.tensor(a, dtype=torch.float64), torch.tensor(b, dtype=torch.float64)
+    x, y = torch.tensor(a, dtype=torch.float64), torch.tensor(b, dtype=torch.float64)  # cpu: floats
     x, y = x - x.mean(), y - y.mean()
     return float((x * y).sum() / (x.norm() * y.norm()).clamp_min(1e-30))
 

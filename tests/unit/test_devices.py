@@ -24,6 +24,7 @@ DEVICE_PATHS = (
     "saekit/analysis/circuits",
     "saekit/analysis/autointerp",
     "saekit/analysis/probing",
+    "saekit/analysis/graphs",
 )
 FACTORIES = {
     "tensor", "zeros", "ones", "empty", "full", "arange", "linspace", "eye",
