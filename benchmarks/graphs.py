@@ -56,14 +56,17 @@ def row(summary: dict) -> str:
     key = "correlation_recomputed"
     for other in (at_last, by_influence):
         cells.append(f"{other[key]:.3f}" if key in other else "-")
+    for key in ("rank_correlation_recomputed", "sign_agreement_recomputed"):
+        cells.append(f"{check[key]:.3f}" if key in check else "-")
     return "| " + " | ".join(cells) + " |"
 
 
 HEADER = (
     "| prompt | tokens | graph s | peak GB | features | edges | kept nodes (features) | kept edges "
     "| replacement | completeness | r recomputed | r attention frozen | r frozen | r pruned "
-    "| r AtP | r recomputed, last position | r recomputed, most influential |\n"
-    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+    "| r AtP | r recomputed, last position | r recomputed, most influential | ρ recomputed "
+    "| sign agreement |\n"
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 )
 
 

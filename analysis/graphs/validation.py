@@ -68,6 +68,11 @@ class Validation:
     """Pearson correlation of the pruned graph's predictions and recomputed changes."""
     correlation_atp: float
     """Pearson correlation of AtP's estimates and recomputed changes."""
+    rank_correlation_recomputed: float
+    """Spearman correlation of predicted and recomputed changes (a few large outliers do not
+    decide it)."""
+    sign_agreement_recomputed: float
+    """Share of interventions where prediction and recomputed change have the same sign."""
 
 
 def logit_effects(graph: AttributionGraph, edges: Tensor | None = None) -> Tensor:
@@ -140,6 +145,25 @@ def atp_scores(
     return grads.cpu() * graph.activations
 
 
+def _ranks(values: list[float]) -> list[float]:
+    """Ranks from 0, ties sharing their mean rank."""
+    order = sorted(range(len(values)), key=values.__getitem__)
+    ranks = [0.0] * len(values)
+    start = 0
+    while start < len(order):
+        end = start
+        while end + 1 < len(order) and values[order[end + 1]] == values[order[start]]:
+            end += 1
+        for i in order[start : end + 1]:
+            ranks[i] = (start + end) / 2
+        start = end + 1
+    return ranks
+
+
+def _spearman(a: list[float], b: list[float]) -> float:
+    return _pearson(_ranks(a), _ranks(b))
+
+
 def _pearson(a: list[float], b: list[float]) -> float:
     x, y = torch.tensor(a, dtype=torch.float64), torch.tensor(b, dtype=torch.float64)  # cpu: floats
     x, y = x - x.mean(), y - y.mean()
@@ -200,4 +224,9 @@ def validate(
         correlation_recomputed=_pearson(predicted, measured),
         correlation_pruned=_pearson([x.predicted_pruned for x in found], measured),
         correlation_atp=_pearson([x.atp for x in found], measured),
+        rank_correlation_recomputed=_spearman(predicted, measured),
+        sign_agreement_recomputed=sum(
+            (p > 0) == (m > 0) for p, m in zip(predicted, measured, strict=True)
+        )
+        / max(len(found), 1),
     )

@@ -80,3 +80,11 @@ def test_pruning_iterates_until_every_feature_has_inputs_and_outputs():
 def test_thresholds_outside_zero_to_one_are_refused():
     with pytest.raises(ValueError, match="node_threshold"):
         prune(hand_graph(), node_threshold=1.5)
+
+
+def test_rank_correlation_shares_tied_ranks_and_ignores_scale():
+    from saekit.analysis.graphs.validation import _ranks, _spearman
+
+    assert _ranks([3.0, 1.0, 3.0, 2.0]) == [2.5, 0.0, 2.5, 1.0]
+    assert _spearman([1.0, 2.0, 3.0, 4.0], [10.0, 20.0, 300.0, 4000.0]) == pytest.approx(1.0)
+    assert _spearman([1.0, 2.0, 3.0], [3.0, 2.0, 1.0]) == pytest.approx(-1.0)
