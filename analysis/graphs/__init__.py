@@ -3,9 +3,9 @@ replacement model (attention patterns and norm scales frozen, error terms kept),
 effect between its active features, errors, tokens and logits, circuit-tracer's pruning and
 scores, validation by interventions in the model, and the Neuronpedia export."""
 
-from saekit.analysis.graphs.attribution import attribute
 from saekit.analysis.graphs.evaluate import TranscoderSetEval, evaluate_set
 from saekit.analysis.graphs.graph import AttributionGraph, load_graph
+from saekit.analysis.graphs.prompt_graph import attribute
 from saekit.analysis.graphs.pruning import GraphScores, PruneResult, graph_scores, prune
 from saekit.analysis.graphs.replacement import PromptReplacement, build_replacement
 from saekit.analysis.graphs.run import GraphConfig, run_graph

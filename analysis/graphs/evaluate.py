@@ -83,13 +83,14 @@ def _batch(
     clean, seen = run_model(model.module, ids)
     real = seen.mlp_out
     error, variance, l0 = (torch.zeros(model.n_layers) for _ in range(3))  # cpu: summed there
+    clean_reconstructions = []
     for layer in range(model.n_layers):
-        out = tcs[layer](seen.mlp_in[layer][keep])
+        out = tcs[layer](seen.mlp_in[layer])
+        clean_reconstructions.append(out.reconstruction)
         target = real[layer][keep]
-        error[layer] = (out.reconstruction - target).pow(2).sum().cpu()
+        error[layer] = (out.reconstruction[keep] - target).pow(2).sum().cpu()
         variance[layer] = (target - means[layer]).pow(2).sum().cpu()
-        l0[layer] = (out.latents > 0).sum().cpu()
-    clean_reconstructions = [tcs[i](seen.mlp_in[i]).reconstruction for i in range(model.n_layers)]
+        l0[layer] = (out.latents[keep] > 0).sum().cpu()
 
     def transcoded(layer: int, mlp_in: Tensor) -> Tensor:
         return tcs[layer](mlp_in).reconstruction

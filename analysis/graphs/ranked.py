@@ -5,16 +5,13 @@ visited are left out of the graph, as rows and as columns, so memory grows with 
 active features instead of the active features squared."""
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 
+from saekit.analysis.graphs.attribution import RowWriter
 from saekit.analysis.graphs.pruning import MAX_ITERATIONS, normalize_
-
-if TYPE_CHECKING:  # attribution.py calls this module
-    from saekit.analysis.graphs.attribution import RowWriter
 
 UPDATE_INTERVAL = 4
 """Batches between influence estimates."""
@@ -45,7 +42,7 @@ def partial_influence(rows: Tensor, row_nodes: Tensor, weights: Tensor) -> Tenso
 
 @torch.no_grad()
 def attribute_ranked(
-    writer: "RowWriter",
+    writer: RowWriter,
     max_feature_nodes: int,
     probabilities: Tensor,
     batch_size: int = 32,

@@ -18,15 +18,15 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
-from saekit.analysis.graphs.attribution import attribute
 from saekit.analysis.graphs.cards import cards_json, feature_cards
 from saekit.analysis.graphs.export import neuronpedia_json, node_ids, write_neuronpedia
 from saekit.analysis.graphs.graph import AttributionGraph
+from saekit.analysis.graphs.prompt_graph import graph_of
 from saekit.analysis.graphs.pruning import PruneResult, graph_scores, prune
 from saekit.analysis.graphs.replacement import build_replacement
 from saekit.analysis.graphs.targets import prompt_tokens
 from saekit.analysis.graphs.transcoders import TranscoderSet
-from saekit.analysis.graphs.validation import SELECTIONS, validate
+from saekit.analysis.graphs.validation import SELECTIONS, validate_selections
 from saekit.artifacts import write_atomic, write_text_atomic
 from saekit.collect_inputs import text_inputs
 from saekit.data.text import DEFAULT_CORPUS
@@ -129,9 +129,11 @@ def run_graph(
     out = Path(out)
     targets = target_ids(model, config.targets) if config.targets else None
     start = time.perf_counter()
-    graph = attribute(
+    rep = build_replacement(model, transcoders, prompt_tokens(model, config.prompt))
+    graph = graph_of(
         model,
         transcoders,
+        rep,
         config.prompt,
         targets,
         config.max_logits,
@@ -176,11 +178,10 @@ def run_graph(
         "thresholds": {"node": config.node_threshold, "edge": config.edge_threshold},
     }
     if config.interventions:
-        rep = build_replacement(model, transcoders, prompt_tokens(model, config.prompt))
-        for key, rank_by in SELECTIONS.items():
-            checked = validate(
-                model, rep, transcoders, graph, pruned, config.interventions, rank_by=rank_by
-            )
+        checks = validate_selections(
+            model, rep, transcoders, graph, pruned, SELECTIONS, config.interventions
+        )
+        for key, checked in checks.items():
             summary[key] = asdict(checked) | {
                 "interventions": [
                     asdict(x) | {"node_id": ids[x.node]} for x in checked.interventions

@@ -170,6 +170,40 @@ def _pearson(a: list[float], b: list[float]) -> float:
     return float((x * y).sum() / (x.norm() * y.norm()).clamp_min(1e-30))
 
 
+@dataclass(frozen=True)
+class _Baseline:
+    """What every selection of a graph's validation shares: the graph's per-unit effects on the
+    top logit (full and pruned), AtP, and the three clean runs the interventions are compared
+    with."""
+
+    token: int
+    effects: Tensor
+    through_pruned: Tensor
+    atp: Tensor
+    clean_frozen: Tensor
+    clean: Tensor
+    clean_attention: Tensor
+
+
+def _baseline(
+    model: LanguageModel,
+    rep: PromptReplacement,
+    transcoders: TranscoderSet,
+    graph: AttributionGraph,
+    pruned: PruneResult,
+) -> _Baseline:
+    token = int(graph.logit_tokens[0])
+    return _Baseline(
+        token=token,
+        effects=logit_effects(graph),
+        through_pruned=logit_effects(graph, pruned.edge_mask),
+        atp=atp_scores(model, rep, transcoders, graph, token),
+        clean_frozen=run_replacement(model, rep, transcoders, "fixed-set", (), True, True),
+        clean=run_replacement(model, rep, transcoders),
+        clean_attention=run_replacement(model, rep, transcoders, freeze_attention=True),
+    )
+
+
 def validate(
     model: LanguageModel,
     rep: PromptReplacement,
@@ -185,14 +219,49 @@ def validate(
     most (`effect`), the same among the features at the last position (`effect-at-last`: they
     reach the answer without passing through another position's keys and values), or the most
     influential (`influence`)."""
-    effects = logit_effects(graph)
-    through_pruned = logit_effects(graph, pruned.edge_mask)
-    ranked = _chosen(graph, pruned, effects, n_features, rank_by)
-    token = int(graph.logit_tokens[0])
-    atp = atp_scores(model, rep, transcoders, graph, token)
-    clean_frozen = run_replacement(model, rep, transcoders, "fixed-set", (), True, True)
-    clean = run_replacement(model, rep, transcoders)
-    clean_attention = run_replacement(model, rep, transcoders, freeze_attention=True)
+    (checked,) = validate_selections(
+        model, rep, transcoders, graph, pruned, {"": rank_by}, n_features, kinds
+    ).values()
+    return checked
+
+
+def validate_selections(
+    model: LanguageModel,
+    rep: PromptReplacement,
+    transcoders: TranscoderSet,
+    graph: AttributionGraph,
+    pruned: PruneResult,
+    selections: dict[str, RankBy] = SELECTIONS,
+    n_features: int = 20,
+    kinds: tuple[Kind, ...] = ("ablate", "negate"),
+) -> dict[str, Validation]:
+    """`validate` for each named selection, the clean runs and AtP measured once for all."""
+    base = _baseline(model, rep, transcoders, graph, pruned)
+    return {
+        name: _intervene(
+            model,
+            rep,
+            transcoders,
+            graph,
+            base,
+            _chosen(graph, pruned, base.effects, n_features, rank_by),
+            kinds,
+        )
+        for name, rank_by in selections.items()
+    }
+
+
+def _intervene(
+    model: LanguageModel,
+    rep: PromptReplacement,
+    transcoders: TranscoderSet,
+    graph: AttributionGraph,
+    base: _Baseline,
+    ranked: Tensor,
+    kinds: tuple[Kind, ...],
+) -> Validation:
+    token, effects, through_pruned, atp = base.token, base.effects, base.through_pruned, base.atp
+    clean_frozen, clean, clean_attention = base.clean_frozen, base.clean, base.clean_attention
     found = []
     for node in ranked.tolist():
         layer, position, feature = graph.features[node].tolist()

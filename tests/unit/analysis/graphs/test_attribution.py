@@ -5,8 +5,8 @@ in the frozen replacement model (tiny random Llama, random transcoders)."""
 import pytest
 import torch
 
-from saekit.analysis.graphs.attribution import attribute
 from saekit.analysis.graphs.forward import run_model
+from saekit.analysis.graphs.prompt_graph import attribute
 from saekit.analysis.graphs.replacement import build_replacement, run_replacement
 from saekit.analysis.graphs.targets import prompt_tokens
 from tests.unit.analysis.graphs.helpers import (
