@@ -33,6 +33,9 @@ VARIANTS = {  # name: TrainConfig (or DictionaryConfig) settings changed from th
     "input-norm-0.5": {"input_norm": 0.5},
     "input-norm-0.125": {"input_norm": 0.125},
     "no-auxk": {"dead_window": 10**12},
+    "before-encoder-scale": {"encoder_lr_scale": 1.0, "dead_window": 200_000},  # until 2026-12-05
+    "encoder-lr-1": {"encoder_lr_scale": 1.0},  # the encoder at the decoder's rate
+    "dead-window-200k": {"dead_window": 200_000},
     "dead-window-50k": {"dead_window": 50_000},
     "dead-window-50k-auxk-all-rows": {"dead_window": 50_000},  # and AuxK on every row (below)
     "mean-init": {"geometric_median_init": False},

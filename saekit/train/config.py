@@ -1,6 +1,7 @@
 """How to train one dictionary (`saekit train`): the dictionary's own config, nested, plus the
 optimisation settings."""
 
+import math
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -10,6 +11,13 @@ from saekit.sae.registry import check_training_config
 from saekit.train.optimizers import OPTIMIZERS, OptimizerName, default_lr
 
 ADAM_LR = 4e-4
+SIGN_REFERENCE_BATCH = 4096
+"""The batch size at which the sign-based optimizers' encoder takes full steps."""
+
+
+def topk_family(dictionary: type[Dictionary]) -> bool:
+    """TopK-style dictionaries: k latents chosen, unit-norm decoder rows, AuxK."""
+    return dictionary.uses_k and dictionary.unit_norm_decoder
 
 
 @dataclass
@@ -29,6 +37,12 @@ class TrainConfig:
     lr: float | None = None
     """Peak learning rate (None: 4e-4 for adam; 5e-3 / sqrt(d_sae / 2**14) for the sign-based
     optimizers)."""
+    encoder_lr_scale: float | None = None
+    """The encoder's (W_enc, b_enc) learning rate as a multiple of the peak rate (None: with the
+    default `lr`, for the TopK family under the sign-based optimizers, sqrt(batch_size / 4096),
+    at most 1 — a sign step does not shrink when the gradient gets noisier, and the encoder,
+    unlike the unit-norm decoder, is not held to a norm, so at small batches full steps scatter
+    its rows until latents die; 1 otherwise, and when `lr` is given)."""
     weight_decay: float | None = None
     """AdamW weight decay (None: the architecture's `default_weight_decay`: 0.1 for qlae,
     which relies on it, 0 otherwise)."""
@@ -36,8 +50,9 @@ class TrainConfig:
     """Linear learning-rate warmup steps (None: none for schedule-free-sign, 50 otherwise)."""
     decay_start: float = 0.8
     """Fraction of training after which the learning rate decays linearly to zero."""
-    dead_window: int = 200_000
-    """A latent that has not fired for this many vectors counts as dead (AuxK revives it)."""
+    dead_window: int | None = None
+    """A latent that has not fired for this many vectors counts as dead: AuxK trains it on the
+    residual, a codebook restarts it (None: 25k vectors for the TopK family, 200k otherwise)."""
     normalize_activations: bool = True
     """Scale inputs (and targets) to a fixed mean norm while training, so that the recipe does
     not depend on the data's units; folded into the weights when saving."""
@@ -67,7 +82,7 @@ class TrainConfig:
     def __post_init__(self) -> None:
         check_training_config(self.dictionary)
         for name in ("tokens", "batch_size", "dead_window", "log_every"):
-            if getattr(self, name) < 1:
+            if getattr(self, name) is not None and getattr(self, name) < 1:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
         if self.warmup_steps is not None and self.warmup_steps < 0:
             raise ValueError(f"warmup_steps must be >= 0, got {self.warmup_steps}")
@@ -77,6 +92,8 @@ class TrainConfig:
             raise ValueError(f"input_norm must be > 0, got {self.input_norm}")
         if self.lr is not None and self.lr <= 0:
             raise ValueError(f"lr must be > 0, got {self.lr}")
+        if self.encoder_lr_scale is not None and self.encoder_lr_scale <= 0:
+            raise ValueError(f"encoder_lr_scale must be > 0, got {self.encoder_lr_scale}")
         if not 0 <= self.holdout < 1:
             raise ValueError(f"holdout must be in [0, 1), got {self.holdout}")
         if not 0 <= self.decay_start <= 1:
@@ -102,8 +119,21 @@ class TrainConfig:
         """The mean input norm (per sqrt(d_in)) training scales to, resolved for a dictionary."""
         if self.input_norm is not None:
             return self.input_norm
-        topk_family = dictionary.uses_k and dictionary.unit_norm_decoder
-        return 0.25 if topk_family and self.optimizer != "adam" else 1.0
+        return 0.25 if topk_family(dictionary) and self.optimizer != "adam" else 1.0
+
+    def encoder_lr_scale_for(self, dictionary: type[Dictionary]) -> float:
+        """The encoder's learning-rate multiple, resolved for a dictionary."""
+        if self.encoder_lr_scale is not None:
+            return self.encoder_lr_scale
+        if self.lr is None and topk_family(dictionary) and self.optimizer != "adam":
+            return min(1.0, math.sqrt(self.batch_size / SIGN_REFERENCE_BATCH))
+        return 1.0
+
+    def dead_window_for(self, dictionary: type[Dictionary]) -> int:
+        """The dead window in vectors, resolved for a dictionary."""
+        if self.dead_window is not None:
+            return self.dead_window
+        return 25_000 if topk_family(dictionary) else 200_000
 
     @property
     def schedule_free(self) -> bool:

@@ -11,7 +11,7 @@ learning rates are ~10x Adam's; `default_lr` scales each by 1/sqrt(width) as spa
 
 import math
 from collections.abc import Callable, Iterable
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 from torch import Tensor
@@ -19,6 +19,8 @@ from torch.optim import Optimizer
 
 OptimizerName = Literal["adam", "signum", "schedule-free-sign"]
 OPTIMIZERS = ("adam", "signum", "schedule-free-sign")
+ParamGroup = dict[str, Any]
+"""A torch parameter group: `params` and per-group settings such as `lr_scale`."""
 BASE_LR = {"adam": 2e-4, "signum": 5e-3, "schedule-free-sign": 5e-3}
 """Learning rate at 2**14 latents (sparsify's reference width), scaled by 1/sqrt(width)."""
 
@@ -27,12 +29,24 @@ def default_lr(name: OptimizerName, d_sae: int) -> float:
     return BASE_LR[name] / math.sqrt(d_sae / 2**14)
 
 
+def as_groups(params: Iterable[Tensor] | Iterable[ParamGroup]) -> list[ParamGroup]:
+    """Parameters as torch's parameter groups (a plain list of tensors is one group)."""
+    params = list(params)
+    if params and isinstance(params[0], Tensor):
+        return [{"params": params}]
+    return params
+
+
 class SignSGD(Optimizer):
     """p <- p - lr * sign(m), m the momentum average of the gradients (`momentum=0`: the
     gradient itself); decoupled weight decay."""
 
     def __init__(
-        self, params: Iterable[Tensor], lr: float, momentum: float = 0.9, weight_decay: float = 0.0
+        self,
+        params: Iterable[Tensor] | Iterable[ParamGroup],
+        lr: float,
+        momentum: float = 0.9,
+        weight_decay: float = 0.0,
     ):
         super().__init__(params, {"lr": lr, "momentum": momentum, "weight_decay": weight_decay})
 
@@ -60,18 +74,23 @@ class ScheduleFree:
     `resume_training()` puts y back. z and x start from the parameters' values at the first
     step. A step touches each weight in four passes (the base step on z, x's update, y written
     once): handing the base optimizer the parameters instead, as before, cost three more copies
-    (store shape, width 4608, d_in 576: 7.4 ms of a ~50 ms step)."""
+    (store shape, width 4608, d_in 576: 7.4 ms of a ~50 ms step). Each step's averaging weight
+    is the first group's lr**2: a group whose rate is a fixed multiple of it leaves the weights'
+    shares unchanged."""
 
     def __init__(
         self,
-        params: Iterable[Tensor],
-        make_base: Callable[[list[Tensor]], Optimizer],
+        params: Iterable[Tensor] | Iterable[ParamGroup],
+        make_base: Callable[[list[ParamGroup]], Optimizer],
         momentum: float = 0.95,
     ):
-        self.params = list(params)
+        groups = as_groups(params)
+        self.params = [p for group in groups for p in group["params"]]
         self.z = [p.detach().clone() for p in self.params]
         self.x = [p.detach().clone() for p in self.params]
-        self.base, self.momentum = make_base(self.z), momentum
+        z = iter(self.z)  # the base optimizer's groups: the same settings, over z
+        z_groups = [group | {"params": [next(z) for _ in group["params"]]} for group in groups]
+        self.base, self.momentum = make_base(z_groups), momentum
         self.weight_sum = 0.0
         self.averaged = False
 
@@ -163,14 +182,16 @@ class ScheduleFree:
 
 
 def make_optimizer(
-    name: OptimizerName, params: Iterable[Tensor], lr: float, weight_decay: float
+    name: OptimizerName, groups: list[ParamGroup], lr: float, weight_decay: float
 ) -> Optimizer | ScheduleFree:
+    """The optimizer over parameter groups (each may carry an `lr_scale`, which the trainer
+    multiplies its scheduled rate by)."""
     if name == "adam":
-        return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+        return torch.optim.AdamW(groups, lr=lr, weight_decay=weight_decay)
     if name == "signum":
-        return SignSGD(params, lr, momentum=0.9, weight_decay=weight_decay)
+        return SignSGD(groups, lr, momentum=0.9, weight_decay=weight_decay)
     if name == "schedule-free-sign":
         return ScheduleFree(
-            params, lambda z: SignSGD(z, lr, momentum=0.0, weight_decay=weight_decay)
+            groups, lambda z: SignSGD(z, lr, momentum=0.0, weight_decay=weight_decay)
         )
     raise ValueError(f"unknown optimizer {name!r}: choose from {', '.join(OPTIMIZERS)}")

@@ -19,7 +19,7 @@ from saekit.train.checkpoint import load_checkpoint, save_checkpoint
 from saekit.train.config import TrainConfig
 from saekit.train.init import geometric_median, norm_scale
 from saekit.train.metrics_log import NoLogger, make_logger
-from saekit.train.optimizers import ScheduleFree, make_optimizer
+from saekit.train.optimizers import ParamGroup, ScheduleFree, make_optimizer
 from saekit.train.sources import ALL, Batch, BatchSource, StoreSource
 from saekit.train.spread import dictionary_hooks, spread
 
@@ -33,6 +33,19 @@ def all_finite(values: Tensor) -> bool:
     if values.numel() == 0:
         return True
     return bool(torch.isfinite(torch.stack(torch.aminmax(values))).all())
+
+
+ENCODER_PARAMETERS = ("W_enc", "b_enc")
+
+
+def parameter_groups(sae: Dictionary, encoder_lr_scale: float) -> list[ParamGroup]:
+    """The dictionary's parameters as optimizer groups: the encoder's at `encoder_lr_scale`
+    times the scheduled rate, the rest at it."""
+    named = list(sae.named_parameters())
+    encoder = [p for name, p in named if name in ENCODER_PARAMETERS]
+    rest = [p for name, p in named if name not in ENCODER_PARAMETERS]
+    groups = [{"params": rest, "lr_scale": 1.0}, {"params": encoder, "lr_scale": encoder_lr_scale}]
+    return [group for group in groups if group["params"]]
 
 
 class Trainer:
@@ -64,7 +77,9 @@ class Trainer:
         decay = cfg.weight_decay
         decay = self.sae.default_weight_decay if decay is None else decay
         self.peak_lr = cfg.peak_lr(self.sae.d_sae)
-        self.opt = make_optimizer(cfg.optimizer, self.sae.parameters(), self.peak_lr, decay)
+        self.dead_window = cfg.dead_window_for(type(self.sae))
+        groups = parameter_groups(self.sae, cfg.encoder_lr_scale_for(type(self.sae)))
+        self.opt = make_optimizer(cfg.optimizer, groups, self.peak_lr, decay)
         self.step = 0
         self.skipped = 0
         self.since_fired = torch.zeros(self.sae.d_sae, dtype=torch.long, device=self.device)
@@ -175,14 +190,14 @@ class Trainer:
             self.skipped += 1
             return None
         x, y = x * self.scale_in, y * self.scale_out
-        dead = self.since_fired >= self.cfg.dead_window
+        dead = self.since_fired >= self.dead_window
         with torch.autocast(self.device.type, torch.bfloat16, enabled=self.autocast):
             out = self.sae.training_loss(x, y, dead_mask=dead)
         if bool(self.distributed.any(~torch.isfinite(out.loss.detach()).reshape(1))):
             self.skipped += 1
             return None
         for group in self.opt.param_groups:
-            group["lr"] = self.lr_at(self.step)
+            group["lr"] = self.lr_at(self.step) * group["lr_scale"]
         self.opt.zero_grad(set_to_none=True)
         out.loss.backward()
         self.distributed.average_gradients(self.sae.parameters())
@@ -212,7 +227,7 @@ class Trainer:
         self.logger.log(self.step, metrics)
 
     def dead_fraction(self) -> float:
-        return float((self.since_fired >= self.cfg.dead_window).float().mean())
+        return float((self.since_fired >= self.dead_window).float().mean())
 
     def finish(self) -> Dictionary:
         """Save the dictionary with the input scaling folded into its weights."""
