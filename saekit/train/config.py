@@ -1,7 +1,6 @@
 """How to train one dictionary (`saekit train`): the dictionary's own config, nested, plus the
 optimisation settings."""
 
-import math
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -39,10 +38,10 @@ class TrainConfig:
     optimizers)."""
     encoder_lr_scale: float | None = None
     """The encoder's (W_enc, b_enc) learning rate as a multiple of the peak rate (None: with the
-    default `lr`, for the TopK family under the sign-based optimizers, sqrt(batch_size / 4096),
+    default `lr`, for the TopK family under the sign-based optimizers, (batch_size / 4096)**0.75,
     at most 1 — a sign step does not shrink when the gradient gets noisier, and the encoder,
     unlike the unit-norm decoder, is not held to a norm, so at small batches full steps scatter
-    its rows until latents die; 1 otherwise, and when `lr` is given)."""
+    its rows until latents die; 1 otherwise, and when `lr` is given; docs/training.md)."""
     weight_decay: float | None = None
     """AdamW weight decay (None: the architecture's `default_weight_decay`: 0.1 for qlae,
     which relies on it, 0 otherwise)."""
@@ -126,7 +125,7 @@ class TrainConfig:
         if self.encoder_lr_scale is not None:
             return self.encoder_lr_scale
         if self.lr is None and topk_family(dictionary) and self.optimizer != "adam":
-            return min(1.0, math.sqrt(self.batch_size / SIGN_REFERENCE_BATCH))
+            return min(1.0, (self.batch_size / SIGN_REFERENCE_BATCH) ** 0.75)
         return 1.0
 
     def dead_window_for(self, dictionary: type[Dictionary]) -> int:
