@@ -53,6 +53,8 @@ VARIANTS = {  # name: TrainConfig (or DictionaryConfig) settings changed from th
     "lr-horizon": {"lr_factor": lambda steps: min(1.0, (150 / steps) ** 0.5)},  # ~1/sqrt(steps)
     "constrain-all": {},  # the default with the decoder constraint on z and x too (below)
     "auxk-all-rows": {},  # the default with AuxK on every row of the batch (below)
+    "auxk-quarter-rows": {},  # AuxK on a quarter of the default's rows (below)
+    "auxk-half-rows": {},
 }
 
 
@@ -72,12 +74,18 @@ def auxk_on_every_row(k: int, k_aux: int) -> int:
     return 1
 
 
+def auxk_on_fewer_rows(share: int):
+    return lambda k, k_aux: max(1, k_aux // k) * share
+
+
 DICTIONARY_FIELDS = {f.name for f in dataclasses.fields(DictionaryConfig)}
 
 PATCHES = {  # variant: (owner, attribute, replacement) swapped in while it trains
     "constrain-all": (ScheduleFree, "constrain", constrain_every_sequence),
     "auxk-all-rows": (topk, "auxk_stride", auxk_on_every_row),
     "dead-window-50k-auxk-all-rows": (topk, "auxk_stride", auxk_on_every_row),
+    "auxk-quarter-rows": (topk, "auxk_stride", auxk_on_fewer_rows(4)),
+    "auxk-half-rows": (topk, "auxk_stride", auxk_on_fewer_rows(2)),
 }
 
 
