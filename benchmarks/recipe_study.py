@@ -36,6 +36,7 @@ VARIANTS = {  # name: TrainConfig (or DictionaryConfig) settings changed from th
     "before-encoder-scale": {"encoder_lr_scale": 1.0, "dead_window": 200_000},  # until 2026-12-05
     "encoder-lr-1": {"encoder_lr_scale": 1.0},  # the encoder at the decoder's rate
     "dead-window-200k": {"dead_window": 200_000},
+    "dead-window-10k": {"dead_window": 10_000},
     "encoder-lr-0.5": {"encoder_lr_scale": 0.5},
     "encoder-lr-0.35": {"encoder_lr_scale": 0.354},
     "encoder-lr-0.25": {"encoder_lr_scale": 0.25},

@@ -141,13 +141,8 @@ class TopKSAE(Dictionary):
         return self.cfg.d_in // 2
 
 
-AUXK_ROW_SHARE = 4
-"""AuxK's code holds about 1/AUXK_ROW_SHARE as many entries as the main one."""
-
-
 def auxk_stride(k: int, k_aux: int) -> int:
-    """AuxK is computed on every `AUXK_ROW_SHARE * k_aux // k`-th row of the global batch, so
-    that its code holds about a quarter as many entries as the main one and costs a fraction of
-    it; batches come shuffled, so these rows are a random sample (the evidence:
-    docs/training.md)."""
-    return max(1, k_aux // k) * AUXK_ROW_SHARE
+    """AuxK is computed on every `k_aux // k`-th row of the global batch, so that its code holds
+    about as many entries as the main one and costs no more than it; batches come shuffled, so
+    these rows are a random sample (the evidence: docs/training.md)."""
+    return max(1, k_aux // k)
