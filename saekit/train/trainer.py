@@ -146,7 +146,13 @@ class Trainer:
                 f"({', '.join(differences) or 'data'} differ): use another --out"
             )
         self.sae.load_state_dict(state["weights"])
-        self.opt.load_state_dict(state["optimizer"])
+        try:
+            self.opt.load_state_dict(state["optimizer"])
+        except ValueError as error:  # e.g. parameter groups of an earlier saekit
+            raise ValueError(
+                f"{self.out} holds a checkpoint whose optimizer state does not fit this trainer "
+                f"({error}): use another --out"
+            ) from error
         self.step, self.skipped = state["step"], state["skipped"]
         self.scale_in, self.scale_out = state["scale_in"], state["scale_out"]
         self.since_fired = state["since_fired"].to(self.device)

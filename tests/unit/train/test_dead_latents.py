@@ -8,6 +8,7 @@ import torch
 from saekit.data.toy import toy_superposition
 from saekit.sae import DictionaryConfig, dictionary_class
 from saekit.train import ArraySource, TrainConfig, train
+from saekit.train.checkpoint import save_checkpoint
 from saekit.train.trainer import Trainer
 from tests.unit.train.commands import train_config
 
@@ -74,3 +75,18 @@ def test_the_default_leaves_fewer_latents_dead_than_full_encoder_steps_at_batch_
     full_steps = dead_and_fvu(toy, before, tmp_path / "full")
     assert default[0] < full_steps[0] - 0.08, (default, full_steps)
     assert default[1] < full_steps[1], (default, full_steps)
+
+
+def test_a_checkpoint_with_other_optimizer_groups_is_refused_by_name(tmp_path):
+    x = torch.randn(1024, 16)
+    config = TrainConfig(
+        DictionaryConfig(architecture="topk", d_sae=32, k=4), batch_size=1024, dead_window=200_000
+    )
+    trainer = Trainer(config, ArraySource(x), tmp_path / "sae")
+    trainer.train_step({"array": x})
+    state = trainer.state()
+    base = state["optimizer"]["base"]  # one group, as before the encoder had its own rate
+    base["param_groups"] = [base["param_groups"][0] | {"params": list(range(4))}]
+    save_checkpoint(tmp_path / "sae", state)
+    with pytest.raises(ValueError, match="optimizer state does not fit.*use another --out"):
+        Trainer(config, ArraySource(x), tmp_path / "sae")
