@@ -2,6 +2,8 @@
 matrix (every active feature a row, or the most influential under a cap), assembled as an
 `AttributionGraph`."""
 
+from typing import Any
+
 import torch
 from torch import Tensor
 
@@ -16,34 +18,15 @@ from saekit.models import LanguageModel
 
 @torch.no_grad()
 def attribute(
-    model: LanguageModel,
-    transcoders: TranscoderSet,
-    prompt: str | Tensor,
-    logit_tokens: list[int] | None = None,
-    max_logits: int = 10,
-    logit_probability: float = 0.95,
-    batch_size: int = 32,
-    progress: bool = True,
-    max_feature_nodes: int | None = None,
+    model: LanguageModel, transcoders: TranscoderSet, prompt: str | Tensor, **options: Any
 ) -> AttributionGraph:
     """The attribution graph of `prompt` (text, BOS prepended, or token ids [P]): every direct
-    effect between its active features, error nodes, token embeddings and top logits; with
-    `max_feature_nodes`, only that many features, the most influential found (`ranked.py`)."""
+    effect between its active features, error nodes, token embeddings and top logits; `options`
+    are `graph_of`'s (logit targets, batch size, progress, the feature cap)."""
     tokens = prompt_tokens(model, prompt)
     rep = build_replacement(model, transcoders, tokens)
     text = prompt if isinstance(prompt, str) else model.tokenizer.decode(tokens)
-    return graph_of(
-        model,
-        transcoders,
-        rep,
-        text,
-        logit_tokens,
-        max_logits,
-        logit_probability,
-        batch_size,
-        progress,
-        max_feature_nodes,
-    )
+    return graph_of(model, transcoders, rep, text, **options)
 
 
 @torch.no_grad()
@@ -59,7 +42,9 @@ def graph_of(
     progress: bool = True,
     max_feature_nodes: int | None = None,
 ) -> AttributionGraph:
-    """`attribute` on a replacement model already built for the prompt."""
+    """The attribution graph of a prompt whose replacement model is built: the logits
+    `logit_tokens`, or the top ones up to `logit_probability` (at most `max_logits`); with
+    `max_feature_nodes`, only that many features, the most influential found (`ranked.py`)."""
     tokens = rep.tokens
     last = rep.logits[-1]
     if logit_tokens is None:
