@@ -33,7 +33,14 @@ VARIANTS = {  # name: TrainConfig (or DictionaryConfig) settings changed from th
     "input-norm-0.5": {"input_norm": 0.5},
     "input-norm-0.125": {"input_norm": 0.125},
     "no-auxk": {"dead_window": 10**12},
-    "before-encoder-scale": {"encoder_lr_scale": 1.0, "dead_window": 200_000},  # until 2026-12-05
+    "before-encoder-scale": {  # until 2026-12-05
+        "encoder_lr_scale": 1.0,
+        "dead_window": 200_000,
+        "latent_step_exponent": 0.0,
+    },
+    "no-latent-step": {"latent_step_exponent": 0.0},  # every latent at the encoder's scale
+    "latent-step-0.5": {"latent_step_exponent": 0.5},
+    "latent-step-0.25": {"latent_step_exponent": 0.25},
     "encoder-lr-1": {"encoder_lr_scale": 1.0},  # the encoder at the decoder's rate
     "dead-window-200k": {"dead_window": 200_000},
     "dead-window-10k": {"dead_window": 10_000},

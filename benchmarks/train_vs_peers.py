@@ -2,14 +2,15 @@
 users get) and with matched settings (Adam, one learning rate, warm-up, AuxK and dead window) —
 on the same rows in the same order, and compare quality and speed.
 
-    python benchmarks/train_vs_peers.py [--datasets sparse medium dense smollm2-l6]
+    python benchmarks/train_vs_peers.py [--datasets sparse medium dense smollm2-l6 mobilenet-f18]
         [--batch-sizes 1024 4096] [--vectors 500000 2000000] [--seeds 3] [--out results.jsonl]
         [--trainers saekit sae-lens sparsify] [--modes defaults matched]
 
 Datasets: toy models of superposition of several difficulties (true directions known: MMCS and
 the fraction recovered) and real SmolLM2 layer-6 residuals from a store (harvested on first use;
 held out by window: FVU, FVU of standardised activations, and the LM loss recovered with the
-dictionary spliced in). Every trainer sees the same number of training vectors. The peers run in
+dictionary spliced in); `mobilenet-f18`, the vision recipe's MobileNetV2 store (`make vision`
+first). Every trainer sees the same number of training vectors. The peers run in
 their own environment (`--peers-venv`, made on first use: torch==2.13.0 first, then sae-lens
 and eai-sparsify). Within a cell the trainers' order rotates with the seed, because this
 machine's speed drifts; tables show medians over seeds and speed ratios are taken per seed.
@@ -29,7 +30,16 @@ from pathlib import Path
 import numpy as np
 import torch
 from cpu_features import ISA_LIMITS, cpu_line, limit_isa
-from training_data import STORE_SET, TOY_SETS, Dataset, quality, store_dataset, toy_dataset
+from training_data import (
+    STORE_SET,
+    TOY_SETS,
+    VISION_SET,
+    Dataset,
+    quality,
+    store_dataset,
+    toy_dataset,
+    vision_dataset,
+)
 
 from saekit.sae import load
 
@@ -84,6 +94,8 @@ def load_datasets(args) -> list[Dataset]:
             datasets.append(
                 store_dataset(args.store, args.hook, args.store_tokens, args.store_width, 32)
             )
+        elif name == VISION_SET:
+            datasets.append(vision_dataset())
         else:
             datasets.append(toy_dataset(name, max(args.vectors)))
     return datasets

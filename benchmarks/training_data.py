@@ -1,7 +1,8 @@
 """The datasets the training benchmarks compare trainers on, and how a trained dictionary is
 scored on them: toy models of superposition of several difficulties (the true directions known)
-and real SmolLM2 residual activations from a store (held out by window, so the loss with the
-dictionary spliced in is measured on text no trainer saw)."""
+real SmolLM2 residual activations from a store (held out by window, so the loss with the
+dictionary spliced in is measured on text no trainer saw), and `make vision`'s MobileNetV2
+store."""
 
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,9 @@ TOY_SETS = {  # name: (d, true features, p_active, width, k)
     "dense": (256, 2048, 0.01, 4096, 32),  # 20 active
 }
 STORE_SET = "smollm2-l6"
+VISION_SET = "mobilenet-f18"
+VISION_STORE = Path("vision_out/acts_mobilenet")
+"""Written by `make vision` (MobileNetV2 `features.18`, one row per spatial position)."""
 HELD_OUT = 20_000
 
 
@@ -77,6 +81,20 @@ def store_dataset(
         str(folder), hook, packed.tokens[lm_rows], packed.special[lm_rows], train.mean(0)
     )
     return Dataset(STORE_SET, train, held_out[:HELD_OUT], width, k, lm=lm)
+
+
+def vision_dataset(folder: Path = VISION_STORE, width: int = 2560, k: int = 32) -> Dataset:
+    """The vision recipe's store and dictionary shape; its last 10 % of windows (images) held
+    out, as the recipe does."""
+    from saekit.store.reader import ActivationStore
+
+    if not (folder / "manifest.json").is_file():
+        raise FileNotFoundError(f"no store at {folder}: run `make vision` first")
+    store = ActivationStore.open(folder)
+    rows, windows = store.activations("features.18").float(), store.windows
+    first_held_out = int(windows.max()) + 1 - (int(windows.max()) + 1) // 10
+    train, held_out = rows[windows < first_held_out], rows[windows >= first_held_out]
+    return Dataset(VISION_SET, train, held_out[:HELD_OUT], width, k)
 
 
 @torch.no_grad()

@@ -56,6 +56,14 @@ class Distributed:
         dist.all_reduce(as_int, op=dist.ReduceOp.MAX)
         return as_int.bool()
 
+    def sum(self, values: Tensor) -> Tensor:
+        """Elementwise sum of a float tensor across ranks."""
+        if not self.active:
+            return values
+        summed = values.clone()
+        dist.all_reduce(summed)
+        return summed
+
     def barrier(self) -> None:
         """Wait until every rank gets here."""
         if self.active:

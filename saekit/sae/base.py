@@ -45,6 +45,9 @@ class TrainStepOutput(NamedTuple):
     """`[d_sae]` bool, latents active on at least one example of the batch."""
     l0: Tensor
     """Mean number of active latents per example (detached)."""
+    firings: Tensor | None = None
+    """`[d_sae]` float, the rows of the batch each latent's encoder learned from (its code's
+    and AuxK's), where the dictionary counts them (the TopK SAE); None otherwise."""
 
 
 def squared_error(reconstruction: Tensor, target: Tensor) -> Tensor:
@@ -71,6 +74,8 @@ class Dictionary(nn.Module, ABC):
     """Kind of its own discrete symbols (`codebook`, `quantized`), None when it has none."""
     unit_norm_decoder: ClassVar[bool] = False
     """Decoder rows kept at unit norm during training (the TopK family)."""
+    counts_firings: ClassVar[bool] = False
+    """`training_loss` returns each latent's firings in the batch (`TrainStepOutput.firings`)."""
     supports_skip: ClassVar[bool] = False
     """Trains a skip map `W_skip [d_in, d_out]` when `cfg.skip` is set."""
 

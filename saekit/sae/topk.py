@@ -36,6 +36,7 @@ class TopKSAE(Dictionary):
     architecture = "topk"
     uses_k = True
     unit_norm_decoder = True
+    counts_firings = True
     supports_skip = True
     sparse_backward: bool = True
     """Train with the sparse kernels (False: the dense reference path, for tests)."""
@@ -78,18 +79,17 @@ class TopKSAE(Dictionary):
             loss = loss + AUXK_COEFFICIENT * scale * auxk
             losses["auxk"] = auxk.detach()
         l0 = (values > 0).sum(-1).float().mean()
-        return TrainStepOutput(
-            loss, losses, reconstruction.detach(), self._fired(ranked, values), l0
-        )
+        fired = self._firings(ranked.indices, values.detach())
+        firings = fired
+        if ranked.aux_indices is not None:
+            firings = fired + self._firings(ranked.aux_indices, ranked.aux_values.detach())
+        return TrainStepOutput(loss, losses, reconstruction.detach(), fired > 0, l0, firings)
 
-    def _fired(self, ranked: Ranked, values: Tensor) -> Tensor:
-        """`[d_sae]` whether each latent fired in the batch: its code values (>= 0) summed by
-        one scatter-add (6-10x faster on the CPU than indexing the mask with the positive
-        entries: 0.13 ms of a 3 ms step at batch 1024, width 512)."""
-        summed = values.new_zeros(self.d_sae).index_add_(
-            0, ranked.indices.reshape(-1), values.detach().reshape(-1)
-        )
-        return summed > 0
+    def _firings(self, indices: Tensor, values: Tensor) -> Tensor:
+        """`[d_sae]` how many rows of a code each latent is active on (its value > 0): one
+        scatter-add (6-10x faster on the CPU than indexing a mask with the positive entries)."""
+        active = (values > 0).float().reshape(-1)
+        return active.new_zeros(self.d_sae).index_add_(0, indices.reshape(-1), active)
 
     def _auxk_loss(
         self, x_in: Tensor, target: Tensor, reconstruction: Tensor, ranked: Ranked, rows: slice

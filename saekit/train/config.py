@@ -12,6 +12,8 @@ from saekit.train.optimizers import OPTIMIZERS, OptimizerName, default_lr
 ADAM_LR = 4e-4
 SIGN_REFERENCE_BATCH = 4096
 """The batch size at which the sign-based optimizers' encoder takes full steps."""
+LATENT_STEP_EXPONENT = 0.35
+"""The default `latent_step_exponent` (docs/training.md, "Encoder step and dead window")."""
 
 
 def topk_family(dictionary: type[Dictionary]) -> bool:
@@ -42,6 +44,12 @@ class TrainConfig:
     at most 1 — a sign step does not shrink when the gradient gets noisier, and the encoder,
     unlike the unit-norm decoder, is not held to a norm, so at small batches full steps scatter
     its rows until latents die; 1 otherwise, and when `lr` is given; docs/training.md)."""
+    latent_step_exponent: float | None = None
+    """Each latent's encoder step also shrinks to (the rows it learned from in the batch / the
+    average latent's at batch 4096)**exponent where that is below the encoder's scale: a latent
+    that fires on few rows gets a noisier gradient, which a sign step does not shrink (None:
+    0.35 where the encoder scale's default applies, for dictionaries that count their firings —
+    TopK and its transcoders; 0: off)."""
     weight_decay: float | None = None
     """AdamW weight decay (None: the architecture's `default_weight_decay`: 0.1 for qlae,
     which relies on it, 0 otherwise)."""
@@ -93,6 +101,13 @@ class TrainConfig:
             raise ValueError(f"lr must be > 0, got {self.lr}")
         if self.encoder_lr_scale is not None and self.encoder_lr_scale <= 0:
             raise ValueError(f"encoder_lr_scale must be > 0, got {self.encoder_lr_scale}")
+        if self.latent_step_exponent is not None and self.latent_step_exponent < 0:
+            raise ValueError(f"latent_step_exponent must be >= 0, got {self.latent_step_exponent}")
+        if self.latent_step_exponent and self.optimizer == "adam":
+            raise ValueError(
+                "latent_step_exponent scales sign steps: use it with schedule-free-sign or "
+                "signum, or leave it unset with adam"
+            )
         if not 0 <= self.holdout < 1:
             raise ValueError(f"holdout must be in [0, 1), got {self.holdout}")
         if not 0 <= self.decay_start <= 1:
@@ -124,9 +139,22 @@ class TrainConfig:
         """The encoder's learning-rate multiple, resolved for a dictionary."""
         if self.encoder_lr_scale is not None:
             return self.encoder_lr_scale
-        if self.lr is None and topk_family(dictionary) and self.optimizer != "adam":
+        if self._scales_encoder(dictionary):
             return min(1.0, (self.batch_size / SIGN_REFERENCE_BATCH) ** 0.75)
         return 1.0
+
+    def latent_step_exponent_for(self, dictionary: type[Dictionary]) -> float:
+        """The per-latent encoder step's exponent (0: off), resolved for a dictionary."""
+        if self.latent_step_exponent is not None:
+            return self.latent_step_exponent
+        if self._scales_encoder(dictionary) and dictionary.counts_firings:
+            return LATENT_STEP_EXPONENT
+        return 0.0
+
+    def _scales_encoder(self, dictionary: type[Dictionary]) -> bool:
+        """Whether the encoder's step defaults apply: the TopK family under the sign-based
+        optimizers at the default rate."""
+        return self.lr is None and topk_family(dictionary) and self.optimizer != "adam"
 
     def dead_window_for(self, dictionary: type[Dictionary]) -> int:
         """The dead window in vectors, resolved for a dictionary."""

@@ -38,8 +38,9 @@ def as_groups(params: Iterable[Tensor] | Iterable[ParamGroup]) -> list[ParamGrou
 
 
 class SignSGD(Optimizer):
-    """p <- p - lr * sign(m), m the momentum average of the gradients (`momentum=0`: the
-    gradient itself); decoupled weight decay."""
+    """p <- p - lr * s * sign(m), m the momentum average of the gradients (`momentum=0`: the
+    gradient itself), s a parameter's step scale for the next step (`scale_steps`; 1 unless
+    set); decoupled weight decay."""
 
     def __init__(
         self,
@@ -49,6 +50,11 @@ class SignSGD(Optimizer):
         weight_decay: float = 0.0,
     ):
         super().__init__(params, {"lr": lr, "momentum": momentum, "weight_decay": weight_decay})
+        self.step_scales: dict[Tensor, Tensor] = {}
+
+    def scale_steps(self, param: Tensor, scale: Tensor) -> None:
+        """Multiply `param`'s next step by `scale` (broadcast to its shape) on top of the rate."""
+        self.step_scales[param] = scale
 
     @torch.no_grad()
     def step(self, closure=None) -> None:
@@ -63,7 +69,11 @@ class SignSGD(Optimizer):
                     direction = m
                 if group["weight_decay"]:
                     p.mul_(1 - group["lr"] * group["weight_decay"])
-                p.add_(direction.sign(), alpha=-group["lr"])
+                scale = self.step_scales.pop(p, None)
+                if scale is None:
+                    p.add_(direction.sign(), alpha=-group["lr"])
+                else:
+                    p.addcmul_(direction.sign(), scale, value=-group["lr"])
 
 
 class ScheduleFree:
@@ -127,6 +137,10 @@ class ScheduleFree:
     def _put_y(self) -> None:
         for p, z, x in zip(self.params, self.z, self.x, strict=True):
             torch.lerp(x, z, 1 - self.momentum, out=p.data)
+
+    def scale_steps(self, param: Tensor, scale: Tensor) -> None:
+        """Multiply `param`'s next base step by `scale` (a sign-based base optimizer's)."""
+        self.base.scale_steps(self.z[self.index(param)], scale)
 
     @torch.no_grad()
     def constrain(self, param: Tensor, project: Callable[[Tensor], None]) -> None:

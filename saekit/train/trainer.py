@@ -16,7 +16,7 @@ from saekit.sae import Dictionary, DictionaryConfig, build, save
 from saekit.sae.base import TrainStepOutput, unit_rows_
 from saekit.sae.kernels.sparse_ops import auto_rank_dtype
 from saekit.train.checkpoint import load_checkpoint, save_checkpoint
-from saekit.train.config import TrainConfig
+from saekit.train.config import SIGN_REFERENCE_BATCH, TrainConfig
 from saekit.train.init import geometric_median, norm_scale
 from saekit.train.metrics_log import NoLogger, make_logger
 from saekit.train.optimizers import ParamGroup, ScheduleFree, make_optimizer
@@ -78,7 +78,9 @@ class Trainer:
         decay = self.sae.default_weight_decay if decay is None else decay
         self.peak_lr = cfg.peak_lr(self.sae.d_sae)
         self.dead_window = cfg.dead_window_for(type(self.sae))
-        groups = parameter_groups(self.sae, cfg.encoder_lr_scale_for(type(self.sae)))
+        self.encoder_scale = cfg.encoder_lr_scale_for(type(self.sae))
+        self.latent_step_exponent = self._latent_step_exponent()
+        groups = parameter_groups(self.sae, self.encoder_scale)
         self.opt = make_optimizer(cfg.optimizer, groups, self.peak_lr, decay)
         self.step = 0
         self.skipped = 0
@@ -92,6 +94,15 @@ class Trainer:
             make_logger(cfg.log_to, self.out, asdict(cfg)) if distributed.is_main else NoLogger()
         )
         self._resume()
+
+    def _latent_step_exponent(self) -> float:
+        exponent = self.cfg.latent_step_exponent_for(type(self.sae))
+        if exponent and not self.sae.counts_firings:
+            raise ValueError(
+                f"latent_step_exponent needs a dictionary that counts its firings (topk); "
+                f"{self.sae.cfg.architecture} does not: leave it unset"
+            )
+        return exponent
 
     def _rank_dtype(self) -> torch.dtype | None:
         precision = self.cfg.rank_precision
@@ -207,6 +218,8 @@ class Trainer:
         self.opt.zero_grad(set_to_none=True)
         out.loss.backward()
         self.distributed.average_gradients(self.sae.parameters())
+        if self.latent_step_exponent:
+            self._scale_encoder_steps(self.distributed.sum(out.firings))
         if self.sae.unit_norm_decoder:
             self.sae.remove_parallel_decoder_grad()
         self.opt.step()
@@ -220,6 +233,15 @@ class Trainer:
         if self.step % self.cfg.log_every == 0:
             self._log(out, y)
         return out
+
+    def _scale_encoder_steps(self, firings: Tensor) -> None:
+        """Each latent's encoder step at (its firings / the average latent's at the reference
+        batch)**exponent, where that is below the encoder group's scale."""
+        reference = SIGN_REFERENCE_BATCH * self.sae.cfg.k / self.sae.d_sae
+        scale = (firings / reference).pow_(self.latent_step_exponent)
+        scale = scale.div_(self.encoder_scale).clamp_(max=1.0)  # the group's rate holds the rest
+        for param in (self.sae.W_enc, self.sae.b_enc):
+            self.opt.scale_steps(param, scale)
 
     def _log(self, out: TrainStepOutput, target: Tensor) -> None:
         metrics = {name: float(value) for name, value in out.losses.items()}
