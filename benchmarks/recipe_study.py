@@ -134,7 +134,7 @@ def compare(data: Dataset, args) -> None:
         q = {"mmcs": float("nan"), "recovered": float("nan")} | quality(sae, data)
         print(
             f"{data.name:10s} {vectors:8d} {batch:5d} {seed:4d} {variant:>13s} {q['fvu']:7.4f} "
-            f"{q['std_fvu']:7.4f} {q['l0']:5.1f} {q['dead']:5.2f} {q['mmcs']:6.3f} "
+            f"{q['std_fvu']:7.4f} {q['l0']:5.1f} {100 * q['dead']:4.1f}% {q['mmcs']:6.3f} "
             f"{q['recovered']:6.3f} {time.perf_counter() - start:5.0f}",
             flush=True,
         )

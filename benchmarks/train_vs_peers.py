@@ -46,7 +46,7 @@ from saekit.sae import load
 HERE = Path(__file__).resolve().parent
 WORKERS = {"saekit": "run_saekit.py", "sae-lens": "run_saelens.py", "sparsify": "run_sparsify.py"}
 MODES = ("defaults", "matched")
-METRICS = ("fvu", "std_fvu", "l0", "dead", "mmcs", "recovered", "loss_recovered")
+METRICS = ("fvu", "std_fvu", "l0", "dead", "dead_train", "mmcs", "recovered", "loss_recovered")
 
 
 def ensure_peers_venv(venv: Path) -> Path:
@@ -129,7 +129,8 @@ def run_cell(
         print(
             f"  {data.name:10s} b{cell['batch_size']:<5d} {cell['vectors']:>8d} s{cell['seed']} "
             f"{trainer:9s} {mode:8s} {row['vps']:8.0f} vec/s  fvu {row['fvu']:.4f}  "
-            f"std {row['std_fvu']:.4f}  l0 {row['l0']:5.1f}  dead {row['dead']:.3f}"
+            f"std {row['std_fvu']:.4f}  l0 {row['l0']:5.1f}  "
+            f"dead {row['dead']:.3f} (train {row['dead_train']:.3f})"
             + (f"  kernels {row['kernel_path']}" if "kernel_path" in row else "")
             + (f"  mmcs {row['mmcs']:.3f}" if "mmcs" in row else "")
             + (f"  LR {row['loss_recovered']:.3f}" if "loss_recovered" in row else ""),

@@ -98,11 +98,21 @@ def vision_dataset(folder: Path = VISION_STORE, width: int = 2560, k: int = 32) 
 
 
 @torch.no_grad()
+def fires_on(sae: Dictionary, rows: Tensor, chunk: int = 16_384) -> Tensor:
+    """`[d_sae]` whether each latent fires on any of `rows`."""
+    fired = torch.zeros(sae.d_sae, dtype=torch.bool)
+    for part in rows.split(chunk):
+        fired |= (sae(part).latents > 0).any(0)
+    return fired
+
+
+@torch.no_grad()
 def quality(sae: Dictionary, data: Dataset, model=None) -> dict[str, float]:
     """Held-out FVU; FVU of per-dimension standardised activations (one large dimension cannot
-    dominate it); L0; dead fraction (no held-out row fires it); on toy sets MMCS and the fraction
-    of true features recovered (cosine > 0.9); on a store with `model`, the loss recovered
-    (against mean ablation) with the dictionary spliced in."""
+        dominate it); L0; dead fraction (no held-out row fires it; `dead_train`: no training row
+    does, the peers' own definition over a run); on toy sets MMCS and the fraction
+        of true features recovered (cosine > 0.9); on a store with `model`, the loss recovered
+        (against mean ablation) with the dictionary spliced in."""
     x = data.held_out
     out = sae(x)
     error, centred = x - out.reconstruction, x - x.mean(0)
@@ -113,6 +123,7 @@ def quality(sae: Dictionary, data: Dataset, model=None) -> dict[str, float]:
         "std_fvu": float((error / scale).pow(2).sum() / (centred / scale).pow(2).sum()),
         "l0": float(active.sum(-1).float().mean()),
         "dead": float((~active.any(0)).float().mean()),
+        "dead_train": float((~fires_on(sae, data.train)).float().mean()),
     }
     if data.features is not None:
         recovery = feature_recovery(data.features, sae.W_dec)
