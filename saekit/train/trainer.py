@@ -282,13 +282,15 @@ class Trainer:
 
 
 def config_differences(saved: dict, current: dict, prefix: str = "") -> list[str]:
-    """Dotted names of the settings that differ between two (nested) config dicts."""
+    """Dotted names of the settings that differ between two (nested) config dicts; a setting
+    the saved config lacks (an earlier saekit's, which did not have it) differs too, since what
+    its default resolves to may have changed with it."""
     differences = []
     for key in sorted(set(saved) | set(current)):
         old, new = saved.get(key), current.get(key)
         if isinstance(old, dict) and isinstance(new, dict):
             differences += config_differences(old, new, f"{prefix}{key}.")
-        elif old != new:
+        elif old != new or key not in saved:
             differences.append(prefix + key)
     return differences
 

@@ -166,3 +166,18 @@ def test_a_checkpoint_with_other_optimizer_groups_is_refused_by_name(tmp_path):
     save_checkpoint(tmp_path / "sae", state)
     with pytest.raises(ValueError, match="optimizer state does not fit.*use another --out"):
         Trainer(config, ArraySource(x), tmp_path / "sae")
+
+
+def test_a_checkpoint_from_before_the_latent_step_is_refused_by_name(tmp_path):
+    """Its config has no `latent_step_exponent`: resuming would switch the rule on midway."""
+    x = torch.randn(1024, 16)
+    config = TrainConfig(DictionaryConfig(architecture="topk", d_sae=32, k=4), batch_size=1024)
+    trainer = Trainer(config, ArraySource(x), tmp_path / "sae")
+    trainer.train_step({"array": x})
+    state = trainer.state()
+    del state["config"]["latent_step_exponent"]
+    save_checkpoint(tmp_path / "sae", state)
+    with pytest.raises(ValueError, match="latent_step_exponent differ.*use another --out"):
+        Trainer(config, ArraySource(x), tmp_path / "sae")
+    trainer.save_checkpoint()  # the same settings: resumes
+    assert Trainer(config, ArraySource(x), tmp_path / "sae").step == 1
