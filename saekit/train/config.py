@@ -13,7 +13,7 @@ ADAM_LR = 4e-4
 SIGN_REFERENCE_BATCH = 4096
 """The batch size at which the sign-based optimizers' encoder takes full steps."""
 LATENT_STEP_EXPONENT = 0.35
-"""The default `latent_step_exponent` (docs/training.md, "Encoder step and dead window")."""
+"""The default `latent_step_exponent` (docs/training.md, "Each latent's encoder step")."""
 
 
 def topk_family(dictionary: type[Dictionary]) -> bool:
