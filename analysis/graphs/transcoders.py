@@ -15,7 +15,7 @@ from saekit.artifacts import write_text_atomic
 from saekit.collect_inputs import HarvestInputs, text_inputs
 from saekit.data.text import DEFAULT_CORPUS
 from saekit.models import LanguageModel
-from saekit.sae import Dictionary, DictionaryConfig, load
+from saekit.sae import Dictionary, DictionaryConfig, dictionary_class, load
 from saekit.train import TrainConfig, train
 from saekit.train.live import LiveConfig, LiveSource
 
@@ -42,6 +42,8 @@ class TranscoderSetConfig:
     """Latents per layer."""
     k: int = 16
     """Active latents per token (topk)."""
+    l0_coefficient: float = 1.0
+    """L0 penalty, which sets how many latents fire (jumprelu)."""
     skip: bool = False
     """Also learn an affine skip map from the MLP's input to its output (skip-transcoders)."""
     tokens: int = 300_000
@@ -172,14 +174,7 @@ def train_transcoder_set(
     )
     configs = [
         TrainConfig(
-            dictionary=DictionaryConfig(
-                architecture=config.architecture,
-                d_sae=config.d_sae,
-                k=config.k,
-                skip=config.skip,
-                hook_name=input_hook(layer),
-                hook_name_out=output_hook(layer),
-            ),
+            dictionary=transcoder_config(config, layer),
             tokens=config.tokens,
             batch_size=config.batch_size,
             checkpoint_every=config.checkpoint_every,
@@ -190,6 +185,24 @@ def train_transcoder_set(
     outs = [out / layer_folder(layer) for layer in layers]
     train(LiveSource(model, live), configs, outs, model.spec, progress=progress)
     return load_transcoder_set(out)
+
+
+def transcoder_config(config: TranscoderSetConfig, layer: int) -> DictionaryConfig:
+    """One layer's transcoder: the set's shape, with the sparsity setting its architecture
+    reads (k for topk, the L0 penalty for jumprelu)."""
+    sparsity = (
+        {"k": config.k}
+        if dictionary_class(config.architecture).uses_k
+        else {"l0_coefficient": config.l0_coefficient}
+    )
+    return DictionaryConfig(
+        architecture=config.architecture,
+        d_sae=config.d_sae,
+        skip=config.skip,
+        hook_name=input_hook(layer),
+        hook_name_out=output_hook(layer),
+        **sparsity,
+    )
 
 
 def load_transcoder_set(folder: str | Path, device: str | torch.device = "cpu") -> TranscoderSet:

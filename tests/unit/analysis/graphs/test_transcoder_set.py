@@ -165,3 +165,15 @@ def test_a_logit_target_must_be_one_token(tiny_lm):
     assert tiny_lm.tokenizer.decode([paris]) == " Paris"
     with pytest.raises(ValueError, match="must be one token"):
         target_ids(tiny_lm, [" Paris is lovely"])
+
+
+def test_a_jumprelu_set_trains_with_its_own_sparsity_setting(tiny_lm, tmp_path):
+    """The set's k (a topk setting) is not handed to JumpReLU, which reads the L0 penalty."""
+    config = TranscoderSetConfig(**SMALL | {"architecture": "jumprelu", "l0_coefficient": 0.5})
+    found = train_transcoder_set(tiny_lm, tmp_path / "jr", config, progress=False)
+    for tc in found.transcoders.values():
+        assert tc.cfg.architecture == "jumprelu" and tc.cfg.l0_coefficient == 0.5
+    windows = held_back_windows(tiny_lm, config, 8)
+    result = evaluate_set(tiny_lm, found, windows.inputs, ~windows.keep)
+    assert result.max_logit_gap_with_errors < 1e-5
+    assert all(quality.fvu < 1.5 for quality in result.layers)
