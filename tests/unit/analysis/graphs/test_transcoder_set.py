@@ -14,6 +14,7 @@ from saekit.analysis.graphs.transcoders import (
     TranscoderSetConfig,
     held_back_windows,
     input_hook,
+    layer_folder,
     output_hook,
     train_transcoder_set,
 )
@@ -177,3 +178,15 @@ def test_a_jumprelu_set_trains_with_its_own_sparsity_setting(tiny_lm, tmp_path):
     result = evaluate_set(tiny_lm, found, windows.inputs, ~windows.keep)
     assert result.max_logit_gap_with_errors < 1e-5
     assert all(quality.fvu < 1.5 for quality in result.layers)
+
+
+def test_a_set_of_some_layers_trains_and_skips_the_whole_set_evaluation(
+    tiny_lm_folder, tmp_path, capsys
+):
+    flags = {"--" + k.replace("_", "-"): str(v) for k, v in SMALL.items()}
+    argv = ["transcoders", "--model", str(tiny_lm_folder), "--out", str(tmp_path / "one")]
+    argv += [*(item for pair in flags.items() for item in pair), "--layers", "1"]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "set evaluation skipped" in printed and "layers [1] of 2" in printed
+    assert (tmp_path / "one" / layer_folder(1) / "cfg.json").is_file()
