@@ -60,6 +60,12 @@ def toy_dataset(name: str, vectors: int, seed: int = 0) -> Dataset:
     return Dataset(name, toy.x[:vectors], toy.x[vectors:], width, k, features=toy.features)
 
 
+def first_held_out_window(windows: Tensor) -> int:
+    """The first of a store's last 10 % of windows, which the benchmarks hold out."""
+    n_windows = int(windows.max()) + 1
+    return n_windows - n_windows // 10
+
+
 def store_dataset(
     folder: Path, hook: str, tokens: int, width: int, k: int, lm_windows: int = 16
 ) -> Dataset:
@@ -72,10 +78,9 @@ def store_dataset(
     model = load_model("smollm2-135m", "cpu")
     store = saekit.harvest(model, None, hook, folder, tokens=tokens)
     rows, windows = store.activations(hook).float(), store.windows
-    n_windows = int(windows.max()) + 1
-    first_held_out = n_windows - n_windows // 10
+    first_held_out = first_held_out_window(windows)
     train, held_out = rows[windows < first_held_out], rows[windows >= first_held_out]
-    packed = store_windows(store, model, n_windows)
+    packed = store_windows(store, model, int(windows.max()) + 1)
     lm_rows = slice(first_held_out, first_held_out + lm_windows)
     lm = LMHoldout(
         str(folder), hook, packed.tokens[lm_rows], packed.special[lm_rows], train.mean(0)
@@ -92,7 +97,7 @@ def vision_dataset(folder: Path = VISION_STORE, width: int = 2560, k: int = 32) 
         raise FileNotFoundError(f"no store at {folder}: run `make vision` first")
     store = ActivationStore.open(folder)
     rows, windows = store.activations("features.18").float(), store.windows
-    first_held_out = int(windows.max()) + 1 - (int(windows.max()) + 1) // 10
+    first_held_out = first_held_out_window(windows)
     train, held_out = rows[windows < first_held_out], rows[windows >= first_held_out]
     return Dataset(VISION_SET, train, held_out[:HELD_OUT], width, k)
 

@@ -88,6 +88,10 @@ class TranscoderSet:
     n_layers: int
     transcoders: dict[int, Dictionary] = field(default_factory=dict)
 
+    def missing_layers(self) -> list[int]:
+        """The model's layers the set has no transcoder for (a graph needs none missing)."""
+        return [layer for layer in range(self.n_layers) if layer not in self.transcoders]
+
     def check_model(self, model: LanguageModel) -> None:
         """Refuse a model this set was not trained on, or a set that misses a layer."""
         if model.module.config.hidden_size != self.d_model or model.n_layers != self.n_layers:
@@ -96,8 +100,7 @@ class TranscoderSet:
                 f"d_model {self.d_model}), not on {model.spec} ({model.n_layers} layers, "
                 f"d_model {model.module.config.hidden_size}): pass that model's transcoders"
             )
-        missing = [layer for layer in range(self.n_layers) if layer not in self.transcoders]
-        if missing:
+        if missing := self.missing_layers():
             raise ValueError(
                 f"the transcoder set lacks layers {missing}: a graph replaces every MLP, so train "
                 "them all (saekit transcoders without --layers)"

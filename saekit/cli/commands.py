@@ -284,11 +284,11 @@ def transcoders(args: argparse.Namespace) -> int:
     model = load_model(args.model, _rank_device(args.device))
     trained = train_transcoder_set(model, args.out, config, args.data)
     print(f"{args.out}: {len(trained.transcoders)} transcoders, d_sae={config.d_sae}")
-    if len(trained.transcoders) < model.n_layers:
+    if trained.missing_layers():
         print(
             f"set evaluation skipped: it replaces every MLP at once, and this set holds layers "
-            f"{sorted(trained.transcoders)} of {model.n_layers} (train without --layers for one "
-            "a graph can use)"
+            f"{sorted(trained.transcoders)} of {trained.n_layers} (train without --layers for "
+            "one a graph can use)"
         )
     elif args.eval_windows:
         windows = held_back_windows(model, config, args.eval_windows, args.data)

@@ -78,8 +78,8 @@ class TopKSAE(Dictionary):
             scale = k_aux / self._k_aux_cap  # min(dead / cap, 1), as Gao et al.
             loss = loss + AUXK_COEFFICIENT * scale * auxk
             losses["auxk"] = auxk.detach()
-        l0 = (values > 0).sum(-1).float().mean()
         fired = self._firings(ranked.indices, values.detach())
+        l0 = fired.sum() / values.shape[0]  # active entries per row
         firings = fired
         if ranked.aux_indices is not None:
             firings = fired + self._firings(ranked.aux_indices, ranked.aux_values.detach())
